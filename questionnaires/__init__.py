@@ -1,0 +1,1 @@
+"""Questionnaire definitions (TOML files in this folder) and their loader."""

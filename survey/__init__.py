@@ -1,0 +1,54 @@
+"""The survey web app. ``create_app`` is the only entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings (same keys as SURVEY_*, no prefix)."""
+    from survey import i18n, web_db
+    from survey.config import load_settings
+    from survey.db import Database
+    from survey.extensions import babel, csrf, limiter
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    settings = load_settings(config, instance_path=app.instance_path)
+    production = settings["ENV"] == "production"
+    app.config.update(
+        SURVEY=settings,
+        SECRET_KEY=settings["SECRET_KEY"],
+        TESTING=settings["ENV"] == "testing",
+        MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        WTF_CSRF_TIME_LIMIT=None,  # a citizen may take long; the token is per session
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
+        RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+
+    web_db.init_app(app, Database(settings["DATABASE_URL"], echo=settings["SQL_ECHO"]))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    i18n.init_app(app)
+
+    from survey import errors
+    from survey.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    errors.init_app(app)
+    return app

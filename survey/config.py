@@ -1,0 +1,135 @@
+"""Settings: one defaults table, overridden by SURVEY_* environment variables.
+
+Settings are read once, in ``create_app``; nothing reads the environment at
+import time.  Unknown keys are rejected so that a typo such as
+``SURVEY_DATABSE_URL`` fails loudly instead of silently using SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PREFIX = "SURVEY_"
+
+# Environment variables with our prefix that are not app settings (used by the
+# test suite and tooling), so they must not trip the unknown-key check.
+NON_SETTINGS = {"SURVEY_TEST_DATABASE_URL"}
+
+DEFAULTS: dict[str, Any] = {
+    # development | production | testing
+    "ENV": "development",
+    # Empty means: SQLite file in the instance folder.
+    "DATABASE_URL": "",
+    # Empty in development means: generate once and keep in instance/secret_key.
+    "SECRET_KEY": "",
+    # Absolute base used in QR codes and CLI output (no trailing slash).
+    "BASE_URL": "http://127.0.0.1:5000",
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "DEFAULT_LOCALE": "vi",
+    # Flask-Limiter storage: memory:// for one process, redis://... for many.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Request bodies above this get 413.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Fewer responses than this: the public board shows nothing (anonymity).
+    "PUBLIC_MIN_RESPONSES": 30,
+    # Log SQL statements (debugging only).
+    "SQL_ECHO": False,
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing, unknown or malformed; the message says which."""
+
+
+def _coerce(key: str, raw: Any, default: Any) -> Any:
+    if isinstance(raw, str) and not isinstance(default, str):
+        text = raw.strip()
+        if isinstance(default, bool):
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ConfigError(f"{PREFIX}{key}: expected true/false, got {raw!r}")
+        if isinstance(default, int):
+            try:
+                return int(text)
+            except ValueError:
+                raise ConfigError(f"{PREFIX}{key}: expected an integer, got {raw!r}") from None
+    return raw
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    instance_path: str | os.PathLike[str] = "instance",
+) -> dict[str, Any]:
+    """Return the settings: defaults < environment < explicit overrides."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+
+    unknown_env = sorted(
+        name
+        for name in environ
+        if name.startswith(PREFIX)
+        and name not in NON_SETTINGS
+        and name[len(PREFIX) :] not in DEFAULTS
+    )
+    if unknown_env:
+        raise ConfigError(
+            "unknown setting(s): "
+            + ", ".join(unknown_env)
+            + "; known: "
+            + ", ".join(PREFIX + k for k in DEFAULTS)
+        )
+    for key, default in DEFAULTS.items():
+        if PREFIX + key in environ:
+            settings[key] = _coerce(key, environ[PREFIX + key], default)
+
+    for key, value in (overrides or {}).items():
+        if key not in DEFAULTS:
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
+        settings[key] = _coerce(key, value, DEFAULTS[key])
+
+    if settings["ENV"] not in {"development", "production", "testing"}:
+        raise ConfigError(
+            f"{PREFIX}ENV must be development, production or testing, got {settings['ENV']!r}"
+        )
+    if settings["DEFAULT_LOCALE"] not in {"vi", "en"}:
+        raise ConfigError(f"{PREFIX}DEFAULT_LOCALE must be vi or en")
+    settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
+
+    instance = Path(instance_path)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{(instance / 'survey.sqlite3').resolve()}"
+    if not settings["SECRET_KEY"]:
+        if settings["ENV"] == "production":
+            raise ConfigError(
+                f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production: set it to a long "
+                "random value, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`, "
+                "and keep it the same across restarts and workers"
+            )
+        settings["SECRET_KEY"] = _instance_secret(instance)
+    elif len(settings["SECRET_KEY"]) < 16:
+        raise ConfigError(f"{PREFIX}SECRET_KEY is too short: use at least 32 random characters")
+    return settings
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generate a development secret once and keep it, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two processes starting together must not both write a key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,25 @@
+"""Typed SQLAlchemy models (design.md §3). Import from here."""
+
+from survey.models.audit import AuditEvent
+from survey.models.org import Desk, DeskCodeHistory, Sector, SectorGroup, Unit
+from survey.models.planning import Target, Volume
+from survey.models.questionnaire import QuestionnaireVersion
+from survey.models.response import Answer, Comment, Response
+from survey.models.user import ROLES, User
+
+__all__ = [
+    "ROLES",
+    "Answer",
+    "AuditEvent",
+    "Comment",
+    "Desk",
+    "DeskCodeHistory",
+    "QuestionnaireVersion",
+    "Response",
+    "Sector",
+    "SectorGroup",
+    "Target",
+    "Unit",
+    "User",
+    "Volume",
+]

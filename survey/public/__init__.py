@@ -1,0 +1,7 @@
+"""Citizen-facing pages: the survey behind each desk QR code."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from survey.public import views  # noqa: E402,F401

@@ -1,0 +1,58 @@
+"""Desk queries shared by the CLI and the staff pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from survey.models import Desk, Response, Unit
+
+
+def survey_url(base_url: str, code: str) -> str:
+    return f"{base_url}/s/{code}"
+
+
+def list_desks(
+    session: Session, base_url: str, unit_ids: set[int] | None = None
+) -> list[dict[str, object]]:
+    """Desks with their unit, survey URL and stored response count (one query)."""
+    counts = select(Response.desk_id, func.count().label("n")).group_by(Response.desk_id).subquery()
+    stmt = (
+        select(Desk.code, Desk.name, Desk.active, Unit.code, func.coalesce(counts.c.n, 0))
+        .join(Unit, Desk.unit_id == Unit.id)
+        .outerjoin(counts, counts.c.desk_id == Desk.id)
+        .order_by(Unit.code, Desk.name)
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(Desk.unit_id.in_(unit_ids))
+    return [
+        {
+            "code": code,
+            "name": name,
+            "unit": unit_code,
+            "url": survey_url(base_url, code),
+            "active": bool(active),
+            "responses": int(n),
+        }
+        for code, name, active, unit_code, n in session.execute(stmt)
+    ]
+
+
+class PublicLookup:
+    """Result of resolving a poster code: the desk, or whether the code was replaced."""
+
+    def __init__(self, desk: Desk | None, replaced: bool = False) -> None:
+        self.desk = desk
+        self.replaced = replaced
+
+
+def find_by_public_code(session: Session, code: str) -> PublicLookup:
+    from survey.models import DeskCodeHistory
+    from survey.services.codes import normalise
+
+    code = normalise(code)
+    desk = session.scalar(select(Desk).where(Desk.code == code))
+    if desk is not None:
+        return PublicLookup(desk)
+    old = session.scalar(select(DeskCodeHistory.id).where(DeskCodeHistory.code == code))
+    return PublicLookup(None, replaced=old is not None)

@@ -1,0 +1,90 @@
+"""The `survey` command line, run in-process against a real database."""
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from survey.cli import cli
+from survey.models import QuestionnaireVersion, User
+from tests.conftest import TEST_SECRET
+
+
+def run(url, *args, env=None):
+    runner = CliRunner()
+    base = {"SURVEY_DATABASE_URL": url, "SURVEY_SECRET_KEY": TEST_SECRET, "SURVEY_ENV": "testing"}
+    base.update(env or {})
+    return runner.invoke(cli, list(args), env=base, catch_exceptions=False)
+
+
+def test_help_lists_the_commands():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in ("db", "demo", "desks", "user", "questionnaire", "run"):
+        assert f"  {name} " in result.output
+
+
+def test_db_upgrade_creates_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = run(url, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "head" in result.output
+
+
+def test_demo_then_desks_list_json(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert run(url, "db", "upgrade").exit_code == 0
+    first = run(url, "demo")
+    assert first.exit_code == 0 and "responses +" in first.output
+    again = run(url, "demo", "--if-empty")
+    assert "not loaded" in again.output
+    result = run(url, "desks", "list", "--format", "json",
+                 env={"SURVEY_BASE_URL": "https://khaosat.example.vn"})
+    rows = json.loads(result.output)
+    assert len(rows) >= 12
+    assert set(rows[0]) == {"code", "name", "unit", "url", "active", "responses"}
+    assert all(r["url"] == f"https://khaosat.example.vn/s/{r['code']}" for r in rows)
+    assert sum(r["responses"] for r in rows) > 2000
+    assert any(not r["active"] for r in rows)
+    table = run(url, "desks", "list", "--unit", "KH-CAMRANH")
+    assert "KH-CAMRANH" in table.output and "KH-NHATRANG" not in table.output
+    bad = run(url, "desks", "list", "--unit", "NOPE")
+    assert bad.exit_code != 0 and "NOPE" in bad.output
+
+
+def test_user_create_prints_one_time_password(empty_db_url, db):
+    from survey.models import Unit
+
+    with db.session() as s:
+        s.add(Unit(code="KH", name="Tỉnh", kind="province"))
+    result = run(empty_db_url, "user", "create", "lan", "--role", "analyst", "--unit", "KH")
+    assert result.exit_code == 0, result.output
+    password = result.output.split("one-time password: ")[1].split()[0]
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == "lan"))
+        assert user.role == "analyst" and user.must_change_password
+        assert password not in user.password_hash
+    dup = run(empty_db_url, "user", "create", "lan", "--role", "analyst", "--unit", "KH")
+    assert dup.exit_code == 2 and "already exists" in dup.output
+    same = run(empty_db_url, "user", "create", "lan", "--role", "admin", "--unit", "KH",
+               "--if-missing")
+    assert same.exit_code == 0 and "already exists" in same.output
+    bad_unit = run(empty_db_url, "user", "create", "x", "--role", "admin", "--unit", "ZZ")
+    assert bad_unit.exit_code == 2 and "ZZ" in bad_unit.output
+
+
+def test_questionnaire_publish_is_immutable(empty_db_url, db, tmp_path):
+    from questionnaires.loader import SHIPPED_DIR
+
+    src = SHIPPED_DIR / "short-v1.toml"
+    assert run(empty_db_url, "questionnaire", "publish", str(src)).exit_code == 0
+    again = run(empty_db_url, "questionnaire", "publish", str(src))
+    assert again.exit_code == 0 and "unchanged" in again.output
+    changed = tmp_path / "short-v1.toml"
+    text = src.read_text(encoding="utf-8")
+    changed.write_text(text.replace("Rất hài lòng", "Vô cùng hài lòng", 1), encoding="utf-8")
+    refused = run(empty_db_url, "questionnaire", "publish", str(changed))
+    assert refused.exit_code == 2
+    assert "short@1" in refused.output and "immutable" in refused.output
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 1
