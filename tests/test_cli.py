@@ -38,8 +38,14 @@ def test_demo_then_desks_list_json(tmp_path):
     assert first.exit_code == 0 and "responses +" in first.output
     again = run(url, "demo", "--if-empty")
     assert "not loaded" in again.output
-    result = run(url, "desks", "list", "--format", "json",
-                 env={"SURVEY_BASE_URL": "https://khaosat.example.vn"})
+    result = run(
+        url,
+        "desks",
+        "list",
+        "--format",
+        "json",
+        env={"SURVEY_BASE_URL": "https://khaosat.example.vn"},
+    )
     rows = json.loads(result.output)
     assert len(rows) >= 12
     assert set(rows[0]) == {"code", "name", "unit", "url", "active", "responses"}
@@ -66,8 +72,9 @@ def test_user_create_prints_one_time_password(empty_db_url, db):
         assert password not in user.password_hash
     dup = run(empty_db_url, "user", "create", "lan", "--role", "analyst", "--unit", "KH")
     assert dup.exit_code == 2 and "already exists" in dup.output
-    same = run(empty_db_url, "user", "create", "lan", "--role", "admin", "--unit", "KH",
-               "--if-missing")
+    same = run(
+        empty_db_url, "user", "create", "lan", "--role", "admin", "--unit", "KH", "--if-missing"
+    )
     assert same.exit_code == 0 and "already exists" in same.output
     bad_unit = run(empty_db_url, "user", "create", "x", "--role", "admin", "--unit", "ZZ")
     assert bad_unit.exit_code == 2 and "ZZ" in bad_unit.output
