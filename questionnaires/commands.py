@@ -1,14 +1,14 @@
 """``survey questionnaire ...`` commands (click only; the web app attaches the group).
 
-Errors go to stderr, one per line, and the exit status is 1, so the commands
-work in scripts and CI as well as for an officer at a terminal.
+Errors go to stderr, one per line, with exit status 2 like the rest of the
+``survey`` CLI, so the commands work in scripts and CI as well as at a terminal.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -29,10 +29,10 @@ _lang_option = click.option(
 )
 
 
-def _fail(problems: list[str]) -> None:
+def _fail(problems: list[str]) -> NoReturn:
     for message in problems:
         click.echo(message, err=True)
-    raise click.exceptions.Exit(1)
+    raise click.exceptions.Exit(2)
 
 
 def _echo_json(data: Any) -> None:
@@ -133,7 +133,7 @@ def show_command(key: str, fmt: str, lang: str, directory: Path | None) -> None:
     except QuestionnaireError as exc:
         _fail(exc.problems)
     except QuestionnaireNotFound as exc:
-        raise click.ClickException(str(exc)) from None
+        _fail([f"error: {exc}"])
     if fmt == "json":
         _echo_json(to_dict(q))
     else:

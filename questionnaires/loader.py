@@ -20,6 +20,8 @@ from .serialize import content_hash, from_dict, to_dict
 __all__ = [
     "SHIPPED_DIR",
     "FileResult",
+    "QuestionnaireError",
+    "QuestionnaireNotFound",
     "content_hash",
     "find",
     "from_dict",
@@ -33,8 +35,9 @@ __all__ = [
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 
-# tomllib (3.11) only puts the position in the message text: "... (at line 3, column 7)".
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+# tomllib (3.11) only puts the position in the message text:
+# "... (at line 3, column 7)" or "... (at end of document)".
+_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 
 StrPath = str | PathLike[str]
 
@@ -46,12 +49,12 @@ def load_text(text: str, source_name: str = "<text>") -> Questionnaire:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_POSITION.search(message)
+        where = source_name
         if match:
             line, column = match.groups()
             message = message[: match.start()]
-            where = f"{source_name}: line {line}, column {column}"
-        else:
-            where = source_name
+            position = f"line {line}, column {column}" if line else "end of file"
+            where = f"{source_name}: {position}"
         raise QuestionnaireError([f"{where}: invalid TOML syntax: {message}"]) from None
     return build(raw, source_name)
 

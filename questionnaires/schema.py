@@ -56,9 +56,6 @@ class _Problems:
         where = f"{self.source}: {path}" if path else self.source
         self.messages.append(f"{where}: {message}")
 
-    def __len__(self) -> int:
-        return len(self.messages)
-
 
 def _kind(value: Any) -> str:
     if isinstance(value, Mapping):
@@ -68,12 +65,14 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _valid_code(raw: Any) -> str | None:
+    code = raw.get("code") if isinstance(raw, Mapping) else None
+    return code if isinstance(code, str) and CODE_RE.match(code) else None
+
+
 def _label(raw: Any, index: int) -> str:
     """Name an array element by its code when usable, else by 1-based position."""
-    code = raw.get("code") if isinstance(raw, Mapping) else None
-    if isinstance(code, str) and CODE_RE.match(code):
-        return code
-    return f"#{index + 1}"
+    return _valid_code(raw) or f"#{index + 1}"
 
 
 def _table(
@@ -129,7 +128,6 @@ def _string(value: Any, path: str, p: _Problems) -> str | None:
 
 def _text(value: Any, path: str, p: _Problems) -> dict[str, str] | None:
     """A {vi, en} table; every locale is required."""
-    start = len(p)
     table = _table(value, path, p, required=(), optional=LOCALES)
     if table is None:
         return None
@@ -141,7 +139,7 @@ def _text(value: Any, path: str, p: _Problems) -> dict[str, str] | None:
         text = _string(table[locale], f"{path}.{locale}", p)
         if text is not None:
             out[locale] = text
-    return out if len(p) == start else None
+    return out
 
 
 def _code(value: Any, path: str, p: _Problems, what: str) -> str | None:
@@ -180,7 +178,6 @@ def _bool(value: Any, path: str, p: _Problems) -> bool | None:
 
 
 def _item(raw: Any, path: str, p: _Problems) -> Item | None:
-    start = len(p)
     table = _table(raw, path, p, _ITEM_REQUIRED, _ITEM_OPTIONAL)
     if table is None:
         return None
@@ -189,13 +186,10 @@ def _item(raw: Any, path: str, p: _Problems) -> Item | None:
     weight = _weight(table.get("weight", 1.0), f"{path}.weight", p)
     allow_na = _bool(table.get("allow_na", True), f"{path}.allow_na", p)
     required = _bool(table.get("required", True), f"{path}.required", p)
-    if len(p) > start:
-        return None
     return Item(code=code, text=text, weight=weight, allow_na=allow_na, required=required)
 
 
 def _scale(raw: Any, p: _Problems) -> Scale | None:
-    start = len(p)
     table = _table(raw, "scale", p, _SCALE_REQUIRED, _SCALE_OPTIONAL)
     if table is None:
         return None
@@ -224,41 +218,40 @@ def _scale(raw: Any, p: _Problems) -> Scale | None:
     satisfied_min = table.get("satisfied_min", 4)
     if type(satisfied_min) is not int or not 2 <= satisfied_min <= 5:
         p.add("scale.satisfied_min", f"must be a whole number from 2 to 5, got {satisfied_min!r}")
-    if len(p) > start:
-        return None
     return Scale(points=tuple(points), na_label=na_label, satisfied_min=satisfied_min)
 
 
 class _ItemRegistry:
-    """Item codes must be unique across criteria and the overall item."""
+    """Item codes must be unique across criteria and the overall item.
+
+    Works on the raw code so a duplicate is reported even when the item has
+    other problems too.
+    """
 
     def __init__(self, p: _Problems):
         self.p = p
         self.seen: dict[str, str] = {}
 
-    def claim(self, item: Item | None, path: str, where: str) -> None:
-        if item is None:
+    def claim(self, raw_item: Any, path: str, where: str) -> None:
+        code = _valid_code(raw_item)
+        if code is None:
             return
-        if item.code in self.seen:
-            self.p.add(
-                path, f"duplicate item code '{item.code}' (already used in {self.seen[item.code]})"
-            )
+        if code in self.seen:
+            self.p.add(path, f"duplicate item code '{code}' (already used in {self.seen[code]})")
         else:
-            self.seen[item.code] = where
+            self.seen[code] = where
 
 
-def _criteria(raw: Any, p: _Problems, registry: _ItemRegistry) -> list[Criterion] | None:
-    start = len(p)
+def _criteria(raw: Any, p: _Problems, registry: _ItemRegistry) -> list[Criterion]:
     raw_list = _list(raw, "criteria", p)
     if raw_list is None:
-        return None
+        return []
     if not raw_list:
         p.add("criteria", "at least one criterion is required")
     criteria: list[Criterion] = []
     seen: set[str] = set()
     for i, raw_criterion in enumerate(raw_list):
         path = f"criteria[{_label(raw_criterion, i)}]"
-        c_start = len(p)
         table = _table(raw_criterion, path, p, _CRITERION_REQUIRED, _CRITERION_OPTIONAL)
         if table is None:
             continue
@@ -275,17 +268,13 @@ def _criteria(raw: Any, p: _Problems, registry: _ItemRegistry) -> list[Criterion
             p.add(path, f"criterion {code or path} has no items")
         for j, raw_item in enumerate(raw_items or []):
             item_path = f"{path}.items[{_label(raw_item, j)}]"
-            item = _item(raw_item, item_path, p)
-            registry.claim(item, item_path, f"criterion {code or path}")
-            if item is not None:
-                items.append(item)
-        if len(p) == c_start:
-            criteria.append(Criterion(code=code, name=name, weight=weight, items=tuple(items)))
-    return criteria if len(p) == start else None
+            items.append(_item(raw_item, item_path, p))
+            registry.claim(raw_item, item_path, f"criterion {code or path}")
+        criteria.append(Criterion(code=code, name=name, weight=weight, items=tuple(items)))
+    return criteria
 
 
-def _demographics(raw: Any, p: _Problems) -> list[Demographic] | None:
-    start = len(p)
+def _demographics(raw: Any, p: _Problems) -> list[Demographic]:
     raw_list = _list(raw, "demographics", p)
     demographics: list[Demographic] = []
     seen: set[str] = set()
@@ -318,15 +307,17 @@ def _demographics(raw: Any, p: _Problems) -> list[Demographic] | None:
                     p.add(c_path, f"duplicate choice code '{c_code}' in demographic {code or path}")
                 choice_codes.add(c_code)
             c_label = _text(choice["label"], f"{c_path}.label", p) if "label" in choice else None
-            if c_code is not None and c_label is not None:
-                choices.append(Choice(code=c_code, label=c_label))
-        if code is not None and label is not None:
-            demographics.append(Demographic(code=code, label=label, choices=tuple(choices)))
-    return demographics if len(p) == start else None
+            choices.append(Choice(code=c_code, label=c_label))
+        demographics.append(Demographic(code=code, label=label, choices=tuple(choices)))
+    return demographics
 
 
 def build(raw: Any, source: str) -> Questionnaire:
-    """Validate ``raw`` and return the model, or raise QuestionnaireError with all problems."""
+    """Validate ``raw`` and return the model, or raise QuestionnaireError with all problems.
+
+    The helpers above record problems and return partial values; nothing partial
+    escapes because this function raises whenever any problem was recorded.
+    """
     p = _Problems(source)
     table = _table(raw, "", p, _TOP_REQUIRED, _TOP_OPTIONAL)
     if table is None:
@@ -358,7 +349,7 @@ def build(raw: Any, source: str) -> Questionnaire:
     overall_item = None
     if table.get("overall_item") is not None:
         overall_item = _item(table["overall_item"], "overall_item", p)
-        registry.claim(overall_item, "overall_item", "overall_item")
+        registry.claim(table["overall_item"], "overall_item", "overall_item")
     demographics = _demographics(table.get("demographics", []), p)
 
     if p.messages:

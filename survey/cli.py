@@ -20,7 +20,14 @@ def _settings():
     return current_app.config["SURVEY"]
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+def _cli_app():
+    app = create_app()
+    # Close pooled connections when the command ends, not at interpreter exit.
+    click.get_current_context().call_on_close(app.extensions["survey.db"].dispose)
+    return app
+
+
+@click.group(cls=FlaskGroup, create_app=_cli_app, add_version_option=False)
 def cli() -> None:
     """Citizen satisfaction surveys for one-stop desks (Bộ phận một cửa)."""
 

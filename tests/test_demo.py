@@ -1,6 +1,6 @@
 """Demo data: the promised structure, realistic content, and idempotence."""
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from survey.models import (
     Answer,
@@ -69,7 +69,7 @@ def test_responses_vary_and_include_na_blanks_and_comments(demo_db):
         na = s.scalar(select(func.count()).select_from(Answer).where(Answer.value.is_(None)))
         assert na > 0
         # Desks differ: the best and worst desk shares differ by at least 10 points.
-        share = func.avg((Answer.value >= 4).cast(Answer.value.type))
+        share = func.avg(case((Answer.value >= 4, 1.0), else_=0.0))
         per_desk = s.execute(
             select(Response.desk_id, share)
             .join(Answer, Answer.response_id == Response.id)

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models (design.md §3). Import from here."""
 
+from survey.models.apikey import ApiKey
 from survey.models.audit import AuditEvent
 from survey.models.org import Desk, DeskCodeHistory, Sector, SectorGroup, Unit
 from survey.models.planning import Target, Volume
@@ -9,6 +10,7 @@ from survey.models.user import ROLES, User
 
 __all__ = [
     "ROLES",
+    "ApiKey",
     "Answer",
     "AuditEvent",
     "Comment",

@@ -18,8 +18,8 @@ def one(problems: list[str], *fragments: str) -> str:
     return hits[0]
 
 
-def test_mini_file_is_valid(write_def):
-    q = load_file(write_def(__import__("conftest").MINI_TOML, "mini-v1.toml"))
+def test_mini_file_is_valid(write_def, mini_text):
+    q = load_file(write_def(mini_text, "mini-v1.toml"))
     assert isinstance(q, Questionnaire)
     assert q.item_codes() == ["TC1", "TC2", "CC1"]
     assert q.overall_item is not None and q.overall_item.code == "HL"
@@ -81,27 +81,27 @@ choices = [{ code = "male", label = { vi = "Nam", en = "Male" } }]
 
 
 @pytest.mark.parametrize(
-    ("old", "path", "locale"),
+    ("old", "new", "path", "locale"),
     [
-        ('text.en = "Information was easy to find"\n', "criteria[TC].items[TC1].text", "en"),
-        ('text.vi = "Công chức lịch sự"\n', "criteria[CC].items[CC1].text", "vi"),
-        ('name.vi = "Tiếp cận dịch vụ"\n', "criteria[TC].name", "vi"),
-        ('title.en = "Test form"\n', "title", "en"),
-        ('comment_prompt.vi = "Góp ý của Ông/Bà"\n', "comment_prompt", "vi"),
-        ('text.en = "Overall, how satisfied are you?"\n', "overall_item.text", "en"),
-        (', en = "Very satisfied"', "scale.points[#5].label", "en"),
-        ('{ vi = "Không áp dụng", ', "scale.na_label", "vi"),
-        ('label = { vi = "Giới tính", en = "Sex" }', "demographics[sex]", "label"),
-        ('label = { vi = "Nữ", ', "demographics[sex].choices[female].label", "vi"),
+        ('text.en = "Information was easy to find"\n', "", "criteria[TC].items[TC1].text", "en"),
+        ('text.vi = "Công chức lịch sự"\n', "", "criteria[CC].items[CC1].text", "vi"),
+        ('name.vi = "Tiếp cận dịch vụ"\n', "", "criteria[TC].name", "vi"),
+        ('title.en = "Test form"\n', "", "title", "en"),
+        ('comment_prompt.vi = "Góp ý của Ông/Bà"\n', "", "comment_prompt", "vi"),
+        ('text.en = "Overall, how satisfied are you?"\n', "", "overall_item.text", "en"),
+        (', en = "Very satisfied"', "", "scale.points[#5].label", "en"),
+        ('{ vi = "Không áp dụng", ', "{ ", "scale.na_label", "vi"),
+        (
+            '{ vi = "Giới tính", en = "Sex" }',
+            '{ vi = "Giới tính" }',
+            "demographics[sex].label",
+            "en",
+        ),
+        ('{ vi = "Nữ", ', "{ ", "demographics[sex].choices[female].label", "vi"),
     ],
 )
-def test_missing_translation(problems_in, edit, old, path, locale):
-    replacement = "" if old.endswith("\n") or old.startswith(", ") else "label = { "
-    if old.startswith("label = {"):
-        replacement = ""  # the whole label table is missing
-        message = one(problems_in(edit(old, replacement)), "missing key 'label'")
-    else:
-        message = one(problems_in(edit(old, replacement)), f"missing '{locale}' translation")
+def test_missing_translation(problems_in, edit, old, new, path, locale):
+    message = one(problems_in(edit(old, new)), f"missing '{locale}' translation")
     assert f": {path}: " in message
 
 
@@ -137,14 +137,34 @@ def test_non_nfc_title_is_rejected(problems_in, edit):
     ("old", "new", "path"),
     [
         ('aggregation = "top_two_box"', 'colour = "red"', "colour"),
-        ('weight = 1.0\n\n[[criteria.items]]\ncode = "TC1"', 'wieght = 1.0\n\n[[criteria.items]]\ncode = "TC1"', "criteria[TC].wieght"),
-        ('text.en = "Information was easy to find"', 'txt = "x"\ntext.en = "Information was easy to find"', "criteria[TC].items[TC1].txt"),
-        ('text.en = "Staff were polite"', 'text.en = "Staff were polite"\ntext.fr = "Personnel poli"', "criteria[CC].items[CC1].text.fr"),
+        (
+            'weight = 1.0\n\n[[criteria.items]]\ncode = "TC1"',
+            'wieght = 1.0\n\n[[criteria.items]]\ncode = "TC1"',
+            "criteria[TC].wieght",
+        ),
+        (
+            'text.en = "Information was easy to find"',
+            'txt = "x"\ntext.en = "Information was easy to find"',
+            "criteria[TC].items[TC1].txt",
+        ),
+        (
+            'text.en = "Staff were polite"',
+            'text.en = "Staff were polite"\ntext.fr = "Personnel poli"',
+            "criteria[CC].items[CC1].text.fr",
+        ),
         ("{ value = 3,", "{ score = 3, value = 3,", "scale.points[#3].score"),
         ("satisfied_min = 4", "satisfied_min = 4\nmidpoint = 3", "scale.midpoint"),
-        ('allow_na = false\n\n[[demographics]]', 'allow_na = false\nnote = "x"\n\n[[demographics]]', "overall_item.note"),
+        (
+            "allow_na = false\n\n[[demographics]]",
+            'allow_na = false\nnote = "x"\n\n[[demographics]]',
+            "overall_item.note",
+        ),
         ('code = "sex"', 'code = "sex"\noptional = true', "demographics[sex].optional"),
-        ('{ code = "male",', '{ code = "male", order = 1,', "demographics[sex].choices[male].order"),
+        (
+            '{ code = "male",',
+            '{ code = "male", order = 1,',
+            "demographics[sex].choices[male].order",
+        ),
     ],
 )
 def test_unknown_key_is_reported_with_its_path(problems_in, edit, old, new, path):
@@ -159,18 +179,32 @@ def test_unknown_key_is_reported_with_its_path(problems_in, edit, old, new, path
 
 @pytest.mark.parametrize("bad", ["0", "-1.5", '"1"', "true", "nan", "inf"])
 def test_item_weight_must_be_a_positive_number(problems_in, edit, bad):
-    problems = problems_in(edit('code = "TC1"\ntext.vi = "Dễ tìm được thông tin"\ntext.en = "Information was easy to find"\nweight = 1.0', f'code = "TC1"\ntext.vi = "Dễ tìm được thông tin"\ntext.en = "Information was easy to find"\nweight = {bad}'))
+    problems = problems_in(
+        edit(
+            'code = "TC1"\ntext.vi = "Dễ tìm được thông tin"\ntext.en = "Information was easy to find"\nweight = 1.0',
+            f'code = "TC1"\ntext.vi = "Dễ tìm được thông tin"\ntext.en = "Information was easy to find"\nweight = {bad}',
+        )
+    )
     assert ": criteria[TC].items[TC1].weight: " in one(problems, "weight must be a positive number")
 
 
 @pytest.mark.parametrize("bad", ["0", "-2", '"heavy"', "false"])
 def test_criterion_weight_must_be_a_positive_number(problems_in, edit, bad):
-    problems = problems_in(edit('name.en = "Service by civil servants"\nweight = 1.0', f'name.en = "Service by civil servants"\nweight = {bad}'))
+    problems = problems_in(
+        edit(
+            'name.en = "Service by civil servants"\nweight = 1.0',
+            f'name.en = "Service by civil servants"\nweight = {bad}',
+        )
+    )
     assert ": criteria[CC].weight: " in one(problems, "weight must be a positive number")
 
 
 def test_integer_weight_is_accepted(write_def, edit):
-    q = load_file(write_def(edit('text.en = "Staff were polite"', 'text.en = "Staff were polite"\nweight = 2')))
+    q = load_file(
+        write_def(
+            edit('text.en = "Staff were polite"', 'text.en = "Staff were polite"\nweight = 2')
+        )
+    )
     assert q.items()[2].weight == 2.0 and isinstance(q.items()[2].weight, float)
 
 
@@ -226,12 +260,21 @@ def test_criterion_without_items(problems_in, edit):
 
 
 def test_criterion_with_empty_items_list(problems_in, edit):
-    text = edit(CC1_ITEM, "", edit('name.en = "Service by civil servants"', 'name.en = "Service by civil servants"\nitems = []'))
+    text = edit(
+        CC1_ITEM,
+        "",
+        edit(
+            'name.en = "Service by civil servants"',
+            'name.en = "Service by civil servants"\nitems = []',
+        ),
+    )
     assert "criterion CC has no items" in one(problems_in(text), "has no items")
 
 
 def test_questionnaire_needs_criteria(problems_in, edit):
-    problems = problems_in(edit('id = "mini"', 'criteria = []\nid = "mini"').split("[[criteria]]")[0])
+    problems = problems_in(
+        edit('id = "mini"', 'criteria = []\nid = "mini"').split("[[criteria]]")[0]
+    )
     assert ": criteria: " in one(problems, "at least one criterion")
 
 
@@ -252,11 +295,23 @@ def test_missing_required_top_level_key(problems_in, mini_text, key):
 @pytest.mark.parametrize(
     ("old", "new", "fragment"),
     [
-        ('title.vi = "Phiếu thử"\ntitle.en = "Test form"', 'title = "Phiếu thử"', ": title: must be a table"),
+        (
+            'title.vi = "Phiếu thử"\ntitle.en = "Test form"',
+            'title = "Phiếu thử"',
+            ": title: must be a table",
+        ),
         ("points = [", "points = 5\nold_points = [", ": scale.points: must be a list"),
-        ('code = "HL"', 'code = 7', ": overall_item.code: item code must be text"),
-        ("allow_na = false\n\n[[demographics]]", 'allow_na = "no"\n\n[[demographics]]', ": overall_item.allow_na: must be true or false"),
-        ("required = true", "required = 1", ": criteria[CC].items[CC1].required: must be true or false"),
+        ('code = "HL"', "code = 7", ": overall_item.code: item code must be text"),
+        (
+            "allow_na = false\n\n[[demographics]]",
+            'allow_na = "no"\n\n[[demographics]]',
+            ": overall_item.allow_na: must be true or false",
+        ),
+        (
+            "required = true",
+            "required = 1",
+            ": criteria[CC].items[CC1].required: must be true or false",
+        ),
     ],
 )
 def test_wrong_value_types(problems_in, edit, old, new, fragment):
@@ -319,6 +374,11 @@ def test_malformed_toml_reports_line_and_column(problems_in, edit):
     assert "line 4, column" in message and "invalid TOML syntax" in message
 
 
+def test_truncated_toml_reports_end_of_file(problems_in, mini_text):
+    (message,) = problems_in(mini_text + "extra =")
+    assert "bad.toml: end of file: invalid TOML syntax: " in message
+
+
 def test_toml_duplicate_key_is_a_syntax_error(problems_in, edit):
     (message,) = problems_in(edit("version = 1", "version = 1\nversion = 2"))
     assert "line 3, column" in message
@@ -327,7 +387,11 @@ def test_toml_duplicate_key_is_a_syntax_error(problems_in, edit):
 def test_all_problems_are_reported_together(problems_in, edit):
     text = edit('code = "CC1"', 'code = "TC1"')
     text = edit('title.en = "Test form"\n', "", text)
-    text = edit("weight = 1.0\n\n[[criteria.items]]\ncode = \"TC2\"", 'weight = 0\n\n[[criteria.items]]\ncode = "TC2"', text)
+    text = edit(
+        'weight = 1.0\n\n[[criteria.items]]\ncode = "TC2"',
+        'weight = 0\n\n[[criteria.items]]\ncode = "TC2"',
+        text,
+    )
     text = edit('aggregation = "top_two_box"', 'aggregation = "mode"\nextra = 1', text)
     problems = problems_in(text)
     for fragment in [
