@@ -1,13 +1,66 @@
-"""Survey page views: parse the request, call services, render."""
+"""Citizen pages: parse the request, call services, render. No logic here."""
 
 from __future__ import annotations
 
-from flask import abort, g, render_template
+import secrets
 
+from flask import abort, current_app, g, make_response, render_template, request
+from flask_wtf.csrf import ValidationError, validate_csrf
+
+from survey.extensions import csrf, limiter
 from survey.public import bp
 from survey.services import desks as desk_svc
 from survey.services import questionnaires as qsvc
+from survey.services import submission
+from survey.services.form_check import check_form
 from survey.web_db import get_session
+
+DEVICE_COOKIE = "sv_dev"
+
+
+def _settings():
+    return current_app.config["SURVEY"]
+
+
+def _desk_or_page(code: str):
+    """The active desk for a poster code, or the response to send instead."""
+    session = get_session()
+    found = desk_svc.find_by_public_code(session, code)
+    if found.desk is None:
+        if found.replaced:
+            return None, (render_template("errors/replaced.html"), 410)
+        abort(404)
+    if not found.desk.active:
+        return None, (render_template("public/inactive.html", desk=found.desk), 410)
+    return found.desk, None
+
+
+def _render_form(desk, version, *, sid, values=None, checked=None, status=200):
+    resp = make_response(
+        render_template(
+            "public/survey.html",
+            desk=desk,
+            q=qsvc.definition(version),
+            lang=g.lang,
+            sid=sid,
+            values=values or {},
+            errors=checked.errors if checked else {},
+            form_errors=checked.form_errors if checked else [],
+        ),
+        status,
+    )
+    # Back-and-forward keeps the same page (and so the same submission id).
+    resp.headers["Cache-Control"] = "private, no-cache"
+    if not request.cookies.get(DEVICE_COOKIE):
+        resp.set_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(16),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return resp
 
 
 @bp.get("/healthz")
@@ -17,24 +70,111 @@ def healthz():
 
 @bp.get("/s/<code>")
 def survey_page(code: str):
+    desk, page = _desk_or_page(code)
+    if page:
+        return page
+    version = qsvc.for_desk(get_session(), desk)
+    if version is None:
+        abort(503)
+    return _render_form(
+        desk, version, sid=submission.issue_submission_id(_settings()["SECRET_KEY"])
+    )
+
+
+def _desk_key() -> str:
+    return "desk:" + (request.view_args or {}).get("code", "").upper()
+
+
+@bp.post("/s/<code>")
+@csrf.exempt  # checked below, so a failure re-renders the form with the answers kept
+@limiter.limit("20 per minute;200 per hour")
+@limiter.limit("120 per minute", key_func=_desk_key)
+def survey_submit(code: str):
+    desk, page = _desk_or_page(code)
+    if page:
+        return page
     session = get_session()
-    found = desk_svc.find_by_public_code(session, code)
-    if found.desk is None:
-        if found.replaced:
-            return render_template("errors/replaced.html"), 410
-        abort(404)
-    desk = found.desk
-    if not desk.active:
-        return render_template("public/inactive.html", desk=desk), 410
+    secret = _settings()["SECRET_KEY"]
+    try:
+        sid = submission.verify_submission_id(secret, request.form.get("sid"))
+    except submission.SubmissionIdError:
+        abort(400)
+    # A replay of an acknowledged submission: the same thanks page, nothing new.
+    stored = submission.find_by_submission_id(session, sid)
+    if stored is not None:
+        return _thanks(desk, stored.id, sid, stored.comment is not None)
+
     version = qsvc.for_desk(session, desk)
     if version is None:
         abort(503)
-    return render_template(
-        "public/survey.html",
-        desk=desk,
-        q=qsvc.definition(version),
-        lang=g.lang,
+    checked = check_form(request.form, qsvc.definition(version))
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        from flask_babel import lazy_gettext as _l
+
+        checked.form_errors.insert(
+            0, _l("Phiên làm việc đã hết hạn. Câu trả lời vẫn được giữ, xin bấm Gửi lại.")
+        )
+    if not checked.ok:
+        return _render_form(
+            desk, version, sid=sid, values=request.form, checked=checked, status=400
+        )
+    result = submission.store(
+        session,
+        submission.Context(
+            desk=desk,
+            questionnaire_version_id=version.id,
+            submission_id=sid,
+            locale=g.lang,
+            client_ip=request.remote_addr,
+            device_id=request.cookies.get(DEVICE_COOKIE),
+        ),
+        checked,
+        secret,
+        _settings()["TIMEZONE"],
     )
+    return _thanks(desk, result.response_id, sid, bool(checked.comment))
+
+
+def _thanks(desk, response_id: int, sid: str, has_comment: bool):
+    resp = make_response(
+        render_template("public/thanks.html", desk=desk, sid=sid, has_comment=has_comment)
+    )
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/s/<code>/y-kien")
+@limiter.limit("20 per minute")
+def late_comment(code: str):
+    """A suggestion or complaint added from the thanks page."""
+    desk, page = _desk_or_page(code)
+    if page:
+        return page
+    session = get_session()
+    try:
+        sid = submission.verify_submission_id(_settings()["SECRET_KEY"], request.form.get("sid"))
+    except submission.SubmissionIdError:
+        abort(400)
+    stored = submission.find_by_submission_id(session, sid)
+    if stored is None or stored.desk_id != desk.id:
+        abort(404)
+    from survey.services.form_check import COMMENT_KINDS, MAX_COMMENT
+
+    text = (request.form.get("comment") or "").strip()
+    kind = request.form.get("comment_kind") or "suggestion"
+    if not text or len(text) > MAX_COMMENT or "\x00" in text or kind not in COMMENT_KINDS:
+        return render_template(
+            "public/thanks.html",
+            desk=desk,
+            sid=sid,
+            has_comment=False,
+            comment_error=True,
+            comment=text[:MAX_COMMENT],
+        ), 400
+    submission.add_comment(session, stored.id, text, kind)
+    return _thanks(desk, stored.id, sid, True)
 
 
 @bp.get("/privacy")

@@ -1,0 +1,99 @@
+"""Check a submitted survey form against its questionnaire (pure: no database).
+
+Returns the cleaned answers, or errors keyed by field name so the page can show
+each message at its question. Messages are lazy gettext strings (Vietnamese
+source, English catalogue).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+from questionnaires.model import NA, Questionnaire
+
+MAX_COMMENT = 2000
+COMMENT_KINDS = ("comment", "suggestion", "complaint")
+# Fields the page itself adds; anything else unknown is refused.
+FORM_FIELDS = {"csrf_token", "sid", "comment", "comment_kind", "website"}
+HONEYPOT = "website"
+
+
+@dataclass
+class CheckedForm:
+    answers: dict[str, int | None] = field(default_factory=dict)  # None = N/A
+    demographics: dict[str, str] = field(default_factory=dict)
+    comment: str = ""
+    comment_kind: str = "comment"
+    honeypot: bool = False
+    errors: dict[str, object] = field(default_factory=dict)  # field -> message
+    form_errors: list[object] = field(default_factory=list)  # not tied to a question
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.form_errors
+
+
+def _single(form, name: str) -> str | None:
+    values = form.getlist(name)
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else "\x00multiple"
+
+
+def check_form(form, q: Questionnaire) -> CheckedForm:
+    """``form`` is a MultiDict of the POST body."""
+    out = CheckedForm()
+    items = q.items() + ([q.overall_item] if q.overall_item else [])
+    demographic_codes = {d.code: d for d in q.demographics}
+    known = FORM_FIELDS | {it.code for it in items} | set(demographic_codes)
+
+    unknown = sorted(k for k in form.keys() if k not in known)
+    if unknown:
+        out.form_errors.append(
+            _l("Phiếu có trường không hợp lệ: %(fields)s.", fields=", ".join(unknown[:5]))
+        )
+
+    allowed_values = {str(v) for v in q.scale.values}
+    for item in items:
+        raw = _single(form, item.code)
+        if raw is None or raw == "":
+            if item.required:
+                out.errors[item.code] = _l("Xin chọn một mức đánh giá cho câu này.")
+            continue
+        if raw == NA and item.allow_na:
+            out.answers[item.code] = None
+        elif raw in allowed_values:
+            out.answers[item.code] = int(raw)
+        else:
+            out.errors[item.code] = _l(
+                "Câu trả lời không hợp lệ: chỉ chọn từ 1 đến 5%(na)s.",
+                na=_l(" hoặc “Không áp dụng”") if item.allow_na else "",
+            )
+
+    for code, question in demographic_codes.items():
+        raw = _single(form, code)
+        if raw in (None, ""):
+            continue  # demographics are optional
+        if raw not in {c.code for c in question.choices}:
+            out.errors[code] = _l("Lựa chọn không hợp lệ.")
+        else:
+            out.demographics[code] = raw
+
+    comment = _single(form, "comment") or ""
+    comment = unicodedata.normalize("NFC", comment.replace("\r\n", "\n")).strip()
+    if "\x00" in comment:
+        out.errors["comment"] = _l("Ý kiến chứa ký tự không hợp lệ.")
+    elif len(comment) > MAX_COMMENT:
+        out.errors["comment"] = _l(
+            "Ý kiến quá dài (%(n)s ký tự); tối đa %(max)s ký tự.", n=len(comment), max=MAX_COMMENT
+        )
+    out.comment = comment
+    kind = _single(form, "comment_kind") or "comment"
+    if kind not in COMMENT_KINDS:
+        out.errors["comment_kind"] = _l("Loại ý kiến không hợp lệ.")
+    out.comment_kind = kind
+    out.honeypot = bool((_single(form, HONEYPOT) or "").strip())
+    return out

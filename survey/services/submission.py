@@ -1,0 +1,172 @@
+"""Store a citizen response exactly once.
+
+The server issues a signed submission id with the form. Storing is one
+transaction (response, answers, comment); a replay of the same id hits the
+unique constraint and returns the stored response instead of a new one, so
+double taps, back-and-resubmit and retries after a timeout never duplicate,
+even when two copies race (the database decides, not a prior check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from survey.models import Answer, Comment, Desk, Response
+from survey.models._types import utcnow
+from survey.models.response import DEMOGRAPHIC_COLUMNS
+from survey.services.form_check import CheckedForm
+
+# Abuse heuristics: flagged, never rejected (shared Wi-Fi at a desk is normal).
+BURST_WINDOW = timedelta(minutes=10)
+BURST_LIMIT = 20  # responses from one network at one desk within the window
+DEVICE_DAY_LIMIT = 5  # responses from one browser in one day
+
+
+class SubmissionIdError(ValueError):
+    pass
+
+
+def _sign(secret: str, raw: str) -> str:
+    return hmac.new(secret.encode(), f"sid:{raw}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def issue_submission_id(secret: str) -> str:
+    raw = uuid.uuid4().hex
+    return f"{raw}.{_sign(secret, raw)}"
+
+
+def verify_submission_id(secret: str, sid: str | None) -> str:
+    """Return the id if the server issued it; forged or malformed ids are refused."""
+    if not sid or len(sid) > 64 or sid.count(".") != 1:
+        raise SubmissionIdError("missing or malformed submission id")
+    raw, sig = sid.split(".")
+    if len(raw) != 32 or not hmac.compare_digest(sig, _sign(secret, raw)):
+        raise SubmissionIdError("submission id was not issued by this server")
+    return sid
+
+
+def daily_hash(secret: str, kind: str, value: str | None, day: date) -> str | None:
+    """Keyed hash that changes every day: abuse checks without storing IPs."""
+    if not value:
+        return None
+    msg = f"{kind}:{day.isoformat()}:{value}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass
+class Stored:
+    response_id: int
+    created: bool  # False: this was a replay of an acknowledged submission
+
+
+@dataclass
+class Context:
+    """Where and how the response came in (already verified by the caller)."""
+
+    desk: Desk
+    questionnaire_version_id: int
+    submission_id: str
+    locale: str = "vi"
+    channel: str = "qr"
+    client_ip: str | None = None
+    device_id: str | None = None
+    sector_id: int | None = None
+    procedure_code: str | None = None
+    case_hash: str | None = None
+
+
+def local_day(now_utc: datetime, tz: str) -> date:
+    return now_utc.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
+
+
+def _quality_flags(session: Session, ctx: Context, client_hash, device_hash, checked, now):
+    flags = []
+    if checked.honeypot:
+        flags.append("honeypot")
+    if client_hash:
+        recent = session.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(
+                Response.client_hash == client_hash,
+                Response.desk_id == ctx.desk.id,
+                Response.submitted_at >= now - BURST_WINDOW,
+            )
+        )
+        if recent >= BURST_LIMIT:
+            flags.append("burst")
+    if device_hash:
+        today = session.scalar(
+            select(func.count()).select_from(Response).where(Response.device_hash == device_hash)
+        )
+        if today >= DEVICE_DAY_LIMIT:
+            flags.append("device_repeat")
+    return ",".join(flags)
+
+
+def find_by_submission_id(session: Session, sid: str) -> Response | None:
+    return session.scalar(select(Response).where(Response.submission_id == sid))
+
+
+def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str) -> Stored:
+    """Write the response in one transaction; replays return the first one."""
+    existing = find_by_submission_id(session, ctx.submission_id)
+    if existing is not None:  # fast path for an ordinary replay
+        return Stored(existing.id, False)
+    now = utcnow()
+    day = local_day(now, tz)
+    client_hash = daily_hash(secret, "ip", ctx.client_ip, day)
+    device_hash = daily_hash(secret, "device", ctx.device_id, day)
+    response = Response(
+        submission_id=ctx.submission_id,
+        desk_id=ctx.desk.id,
+        unit_id=ctx.desk.unit_id,
+        questionnaire_version_id=ctx.questionnaire_version_id,
+        submitted_at=now,
+        day=day,
+        channel=ctx.channel,
+        sector_id=ctx.sector_id,
+        procedure_code=ctx.procedure_code,
+        case_hash=ctx.case_hash,
+        locale=ctx.locale,
+        quality_flags=_quality_flags(session, ctx, client_hash, device_hash, checked, now),
+        client_hash=client_hash,
+        device_hash=device_hash,
+        **{DEMOGRAPHIC_COLUMNS[k]: v for k, v in checked.demographics.items()},
+    )
+    response.answers = [Answer(item_code=c, value=v) for c, v in checked.answers.items()]
+    if checked.comment:
+        response.comment = Comment(text=checked.comment, kind=checked.comment_kind)
+    session.add(response)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        # A concurrent copy won the race: acknowledge the stored one.
+        winner = find_by_submission_id(session, ctx.submission_id)
+        if winner is None:
+            raise
+        return Stored(winner.id, False)
+    return Stored(response.id, True)
+
+
+def add_comment(session: Session, response_id: int, text: str, kind: str) -> bool:
+    """Attach a late comment from the thanks page; only if none was given."""
+    if session.scalar(select(Comment.id).where(Comment.response_id == response_id)):
+        return False
+    session.add(Comment(response_id=response_id, text=text, kind=kind))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True

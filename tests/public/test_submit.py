@@ -1,0 +1,139 @@
+"""Submitting the survey: stored once, never lost, never duplicated."""
+
+import threading
+
+from sqlalchemy import select
+
+from survey.models import Response
+from survey.services import submission
+from survey.services.form_check import check_form
+from survey.services.questionnaires import definition, for_desk
+from tests.public.helpers import DESK, SHORT_DESK, counts, form_of, full_answers
+
+
+def test_submit_once_is_stored_with_all_answers(demo_client, demo_db):
+    before = counts(demo_db)
+    data = full_answers(demo_client)
+    resp = demo_client.post(f"/s/{DESK}", data=data)
+    assert resp.status_code == 200
+    assert "Cảm ơn" in resp.get_data(as_text=True)
+    n_items = len([k for k in data if k not in ("csrf_token", "sid")])
+    assert counts(demo_db) == (before[0] + 1, before[1] + n_items)
+    with demo_db.session() as s:
+        r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
+        assert r.quality_flags == "" and r.channel == "qr"
+        assert {a.item_code: a.value for a in r.answers} == {
+            k: 4 for k in data if k not in ("csrf_token", "sid")
+        }
+
+
+def test_replay_shows_thanks_and_stores_nothing(demo_client, demo_db):
+    data = full_answers(demo_client)
+    first = demo_client.post(f"/s/{DESK}", data=data)
+    after_first = counts(demo_db)
+    again = demo_client.post(f"/s/{DESK}", data=data)
+    changed = dict(data, TC1="1")  # back, change an answer, resubmit
+    third = demo_client.post(f"/s/{DESK}", data=changed)
+    assert first.status_code == again.status_code == third.status_code == 200
+    assert "Cảm ơn" in third.get_data(as_text=True)
+    assert counts(demo_db) == after_first
+
+
+def test_na_is_stored_as_null_and_short_form_works(demo_client, demo_db):
+    base, items, na_items = form_of(demo_client, SHORT_DESK)
+    data = {**base, **{i: ("NA" if i in na_items else "5") for i in items}}
+    assert demo_client.post(f"/s/{SHORT_DESK}", data=data).status_code == 200
+    with demo_db.session() as s:
+        r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
+        values = {a.item_code: a.value for a in r.answers}
+    assert len(values) == 7
+    assert all(values[i] is None for i in na_items) and values["HL"] == 5
+
+
+def test_concurrent_copies_store_one_response(demo_app, demo_db):
+    """Two copies racing through the service: the unique constraint decides."""
+    client = demo_app.test_client()
+    data = full_answers(client)
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def post():
+        try:
+            with demo_app.test_request_context():
+                session = demo_db.sessionmaker()
+                from survey.models import Desk
+
+                desk = session.scalar(select(Desk).where(Desk.code == DESK))
+                version = for_desk(session, desk)
+                from werkzeug.datastructures import MultiDict
+
+                checked = check_form(MultiDict(data), definition(version))
+                ctx = submission.Context(
+                    desk=desk, questionnaire_version_id=version.id, submission_id=data["sid"]
+                )
+                barrier.wait()
+                results.append(submission.store(session, ctx, checked, "k" * 32, "UTC"))
+                session.close()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(r.created for r in results) == [False, False, False, True]
+    assert len({r.response_id for r in results}) == 1
+    with demo_db.session() as s:
+        stored = s.scalars(select(Response).where(Response.submission_id == data["sid"])).all()
+    assert len(stored) == 1
+
+
+def test_concurrent_http_double_submit(demo_app, demo_db):
+    """Double tap: two HTTP posts of the same form at once, one row."""
+    client = demo_app.test_client()
+    data = full_answers(client)
+    cookie = client.get_cookie("session")
+    before = counts(demo_db)
+    statuses = []
+
+    def post():
+        c = demo_app.test_client()
+        c.set_cookie("session", cookie.value)
+        statuses.append(c.post(f"/s/{DESK}", data=data).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200, 200]
+    assert counts(demo_db)[0] == before[0] + 1
+
+
+def test_forged_submission_id_is_refused(demo_client, demo_db):
+    data = full_answers(demo_client)
+    data["sid"] = "0" * 32 + "." + "f" * 20
+    before = counts(demo_db)
+    assert demo_client.post(f"/s/{DESK}", data=data).status_code == 400
+    assert counts(demo_db) == before
+
+
+def test_thanks_page_offers_late_comment_once(demo_client, demo_db):
+    data = full_answers(demo_client)
+    html = demo_client.post(f"/s/{DESK}", data=data).get_data(as_text=True)
+    assert "kiến nghị hoặc phản ánh" in html and "/r/KH-TTHCC" in html
+    resp = demo_client.post(
+        f"/s/{DESK}/y-kien",
+        data={
+            "csrf_token": data["csrf_token"],
+            "sid": data["sid"],
+            "comment_kind": "complaint",
+            "comment": "Chờ lâu quá",
+        },
+    )
+    assert resp.status_code == 200
+    with demo_db.session() as s:
+        r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
+        assert r.comment.text == "Chờ lâu quá" and r.comment.kind == "complaint"
