@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
         RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_ENABLED=settings["RATELIMIT_ENABLED"],
         RATELIMIT_HEADERS_ENABLED=True,
     )
 
@@ -47,8 +48,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
 
     from survey import errors
+    from survey.api import bp as api_bp
     from survey.public import bp as public_bp
+    from survey.staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(staff_bp)
     errors.init_app(app)
     return app

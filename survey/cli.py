@@ -162,26 +162,52 @@ def user_create(username: str, role: str, unit_code: str, full_name: str, if_mis
     click.echo(f"one-time password: {password}  (must be changed at first sign-in)")
 
 
-def _attach_optional_groups() -> None:
-    """Commands that live in the pure-Python packages."""
+# --- API keys -------------------------------------------------------------------
+@cli.group()
+def apikey() -> None:
+    """API keys for the one-stop software (per-transaction survey links)."""
+
+
+@apikey.command("create")
+@click.option("--unit", "unit_code", required=True, help="Unit whose desks the key may link to.")
+@click.option("--label", default="", help="Which system uses the key.")
+@with_appcontext
+def apikey_create(unit_code: str, label: str) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from survey.services import audit
+    from survey.services.links import LinkError, create_api_key
+
     try:
-        from questionnaires.commands import questionnaire_group
-    except ImportError:  # pragma: no cover - during development only
-        questionnaire_group = None
-    if questionnaire_group is not None:
-        from survey.questionnaire_cli import publish
+        with _db().session() as session:
+            row, key = create_api_key(session, unit_code, label)
+            audit.record(
+                session,
+                actor="cli",
+                action="apikey.create",
+                entity="api_key",
+                entity_id=row.id,
+                after={"unit": unit_code, "label": label},
+            )
+    except LinkError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"API key for {unit_code} (shown once): {key}")
 
-        questionnaire_group.add_command(publish)
-        cli.add_command(questionnaire_group, "questionnaire")
-    try:
-        from analysis.commands import analyze, plan
-    except ImportError:  # pragma: no cover - during development only
-        return
-    cli.add_command(analyze)
-    cli.add_command(plan)
+
+def _attach_commands() -> None:
+    """Commands defined next to the code they drive (pure packages and services)."""
+    from analysis.commands import analyze, plan
+    from questionnaires.commands import questionnaire_group
+    from survey.poster_cli import posters
+    from survey.questionnaire_cli import publish
+    from survey.volumes_cli import volumes
+
+    questionnaire_group.add_command(publish)
+    for command in (questionnaire_group, analyze, plan, posters, volumes):
+        cli.add_command(command)
 
 
-_attach_optional_groups()
+_attach_commands()
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOCALE": "vi",
     # Flask-Limiter storage: memory:// for one process, redis://... for many.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Off only for load tests from one address (every limit is then skipped).
+    "RATELIMIT_ENABLED": True,
     # Request bodies above this get 413.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Fewer responses than this: the public board shows nothing (anonymity).

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from survey.db import Base
+from survey.models._types import utcnow
 
 
 class Volume(Base):
@@ -51,3 +62,24 @@ class Target(Base):
         UniqueConstraint("unit_id", "year", "sector_group_id"),
         CheckConstraint("threshold > 0 AND threshold < 1", name="threshold_range"),
     )
+
+
+class VolumeUpload(Base):
+    """A volume file parsed and checked, waiting for its uploader's confirmation.
+
+    The web tier keeps no state between requests, so the parsed rows wait here
+    (keyed by a random token, bound to the user) instead of in a worker's memory.
+    Confirming re-checks these server-parsed rows; nothing the client sends back
+    except the token is trusted.
+    """
+
+    __tablename__ = "volume_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # desk | unit_sector
+    # The client's file name, for display only: never used as a path.
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    rows: Mapped[str] = mapped_column(Text)  # JSON list of parsed rows
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, g, make_response, render_template, request
+from flask import abort, current_app, g, make_response, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from survey.extensions import csrf, limiter
 from survey.public import bp
 from survey.services import desks as desk_svc
+from survey.services import links, submission
 from survey.services import questionnaires as qsvc
-from survey.services import submission
 from survey.services.form_check import check_form
 from survey.web_db import get_session
 
@@ -35,11 +36,12 @@ def _desk_or_page(code: str):
     return found.desk, None
 
 
-def _render_form(desk, version, *, sid, values=None, checked=None, status=200):
+def _render_form(desk, version, *, sid, action, values=None, checked=None, status=200):
     resp = make_response(
         render_template(
             "public/survey.html",
             desk=desk,
+            action=action,
             q=qsvc.definition(version),
             lang=g.lang,
             sid=sid,
@@ -73,12 +75,15 @@ def survey_page(code: str):
     desk, page = _desk_or_page(code)
     if page:
         return page
+    return _show_form(desk, url_for("public.survey_submit", code=desk.code))
+
+
+def _show_form(desk, action: str):
     version = qsvc.for_desk(get_session(), desk)
     if version is None:
         abort(503)
-    return _render_form(
-        desk, version, sid=submission.issue_submission_id(_settings()["SECRET_KEY"])
-    )
+    sid = submission.issue_submission_id(_settings()["SECRET_KEY"])
+    return _render_form(desk, version, sid=sid, action=action)
 
 
 def _desk_key() -> str:
@@ -86,13 +91,18 @@ def _desk_key() -> str:
 
 
 @bp.post("/s/<code>")
-@csrf.exempt  # checked below, so a failure re-renders the form with the answers kept
+@csrf.exempt  # checked in _submit, so a failure re-renders the form with the answers kept
 @limiter.limit("20 per minute;200 per hour")
 @limiter.limit("120 per minute", key_func=_desk_key)
 def survey_submit(code: str):
     desk, page = _desk_or_page(code)
     if page:
         return page
+    return _submit(desk, url_for("public.survey_submit", code=desk.code))
+
+
+def _submit(desk, action: str, link: links.Claims | None = None):
+    """Validate and store one submission; shared by desk QR codes and case links."""
     session = get_session()
     secret = _settings()["SECRET_KEY"]
     try:
@@ -111,30 +121,80 @@ def survey_submit(code: str):
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
-        from flask_babel import lazy_gettext as _l
-
         checked.form_errors.insert(
             0, _l("Phiên làm việc đã hết hạn. Câu trả lời vẫn được giữ, xin bấm Gửi lại.")
         )
     if not checked.ok:
         return _render_form(
-            desk, version, sid=sid, values=request.form, checked=checked, status=400
+            desk,
+            version,
+            sid=sid,
+            action=action,
+            values=request.form,
+            checked=checked,
+            status=400,
         )
-    result = submission.store(
-        session,
-        submission.Context(
-            desk=desk,
-            questionnaire_version_id=version.id,
-            submission_id=sid,
-            locale=g.lang,
-            client_ip=request.remote_addr,
-            device_id=request.cookies.get(DEVICE_COOKIE),
-        ),
-        checked,
-        secret,
-        _settings()["TIMEZONE"],
+    ctx = submission.Context(
+        desk=desk,
+        questionnaire_version_id=version.id,
+        submission_id=sid,
+        locale=g.lang,
+        client_ip=request.remote_addr,
+        device_id=request.cookies.get(DEVICE_COOKIE),
     )
+    if link is not None:
+        ctx.channel = "link"
+        ctx.sector_id = links.sector_id(session, link.sector)
+        ctx.procedure_code = link.procedure
+        ctx.case_hash = link.case_hash
+    try:
+        result = submission.store(session, ctx, checked, secret, _settings()["TIMEZONE"])
+    except submission.CaseAlreadyAnswered:
+        return render_template("public/case_done.html", desk=desk), 409
     return _thanks(desk, result.response_id, sid, bool(checked.comment))
+
+
+def _bad_link(exc: links.BadToken):
+    status = 400 if exc.reason == "tampered" else 410
+    return render_template("public/bad_link.html", reason=exc.reason), status
+
+
+def _link_or_page(token: str):
+    """Claims and active desk of a case link, or the page to show instead."""
+    try:
+        claims = links.read_token(_settings()["SECRET_KEY"], token)
+    except links.BadToken as exc:
+        return None, None, _bad_link(exc)
+    desk, page = _desk_or_page(claims.desk)
+    if page:
+        return None, None, page
+    if links.case_answered(get_session(), claims.case_hash):
+        return None, None, (render_template("public/case_done.html", desk=desk), 409)
+    return claims, desk, None
+
+
+@bp.get("/l/<token>")
+def link_page(token: str):
+    _claims, desk, page = _link_or_page(token)
+    if page:
+        return page
+    return _show_form(desk, url_for("public.link_submit", token=token))
+
+
+@bp.post("/l/<token>")
+@csrf.exempt  # checked in _submit
+@limiter.limit("20 per minute;200 per hour")
+def link_submit(token: str):
+    # A replay of this link's acknowledged submission is handled in _submit,
+    # so check the link's case only after the submission id.
+    try:
+        claims = links.read_token(_settings()["SECRET_KEY"], token)
+    except links.BadToken as exc:
+        return _bad_link(exc)
+    desk, page = _desk_or_page(claims.desk)
+    if page:
+        return page
+    return _submit(desk, url_for("public.link_submit", token=token), link=claims)
 
 
 def _thanks(desk, response_id: int, sid: str, has_comment: bool):

@@ -35,6 +35,10 @@ class SubmissionIdError(ValueError):
     pass
 
 
+class CaseAlreadyAnswered(Exception):
+    """A per-transaction link whose case has a response already."""
+
+
 def _sign(secret: str, raw: str) -> str:
     return hmac.new(secret.encode(), f"sid:{raw}".encode(), hashlib.sha256).hexdigest()[:20]
 
@@ -153,9 +157,13 @@ def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz:
         session.rollback()
         # A concurrent copy won the race: acknowledge the stored one.
         winner = find_by_submission_id(session, ctx.submission_id)
-        if winner is None:
-            raise
-        return Stored(winner.id, False)
+        if winner is not None:
+            return Stored(winner.id, False)
+        if ctx.case_hash and session.scalar(
+            select(Response.id).where(Response.case_hash == ctx.case_hash)
+        ):
+            raise CaseAlreadyAnswered from None
+        raise
     return Stored(response.id, True)
 
 

@@ -1,0 +1,79 @@
+"""Satisfaction statistics on a tidy response table (pandas/numpy/scipy only).
+
+Never imports Flask, SQLAlchemy or the ``survey`` web package: the web app and the
+CLI call in, nothing here calls out.
+
+Python API
+==========
+
+``analyze(responses, questionnaire, volumes=None, *, margins=(), trim_factor=None,
+target=None, targets=None, level=0.95, method="linearization", interval="logit",
+replicates=500, seed=None, by=(), include_flagged=False, strata=("desk",),
+psu=("desk", "day")) -> dict``
+
+* ``responses``: DataFrame, one row per response: ``response_id, unit, desk,
+  sector, day`` (ISO date string or datetime), optional ``excluded`` (quality flag;
+  such rows are dropped and counted in ``n_excluded`` unless ``include_flagged``),
+  ``sector_group`` and ``weight`` (base weight), and one column per item code of the
+  questionnaire holding 1..5, ``"NA"`` or empty.  Integer item columns are taken as
+  already encoded (scale value, -1 = NA, 0 = blank; see ``tidy``).
+* ``questionnaire``: ``questionnaires.model.Questionnaire``.
+* ``volumes``: population counts for post-stratification: a DataFrame with the
+  cell columns and ``volume`` (default cell ``desk``; e.g. ``desk, month, volume``),
+  a Series indexed by desk, or a ``{desk: volume}`` mapping.  ``margins``: further
+  tables of the same form; with more than one table the weights are raked.
+  ``trim_factor``: cap weights at this multiple of the median, then re-rake.
+* ``target``: threshold for the verdicts (fraction, e.g. 0.85); ``targets`` overrides
+  it per breakdown value, e.g. ``{"sector_group": {"dat_dai": 0.75}}``.
+* ``method``: ``"linearization"`` or ``"bootstrap"`` (Rao-Wu, ``replicates``,
+  ``seed``); ``interval``: ``"logit"`` or ``"korn-graubard"``.
+* ``by``: breakdowns among desk, unit, sector, sector_group, month (any column).
+* ``strata``/``psu``: the design; by default strata = desk and PSU = desk x day.
+
+Returns (all shares as fractions 0..1; JSON-serialisable)::
+
+    {"questionnaire": "standard@1", "n_responses", "n_excluded", "level", "method",
+     "design": {strata, psu, n_strata, n_psu, df, lonely_psu_strata, weighting,
+                kish_deff, n_eff_kish, weight_min, weight_max, trim, notes, ...},
+     "overall": S, "mean_score": M, "score_100": M,
+     "overall_item": S + {code, n_na, n_blank, mean_score, score_100} or None,
+     "criteria": [S + {code, name, weight, mean_score, score_100}],
+     "items": [S + {code, criterion, weight, n_na, n_blank, mean_score}],
+     "groups": {"desk": [{"key", "n", "overall": S, "mean_score", "score_100",
+                          "criteria": [S + {code}]}], ...}}
+
+    S = {estimate, se, ci_low, ci_high, df, n, n_eff, deff, target, verdict,
+         p_value, more_needed, note};  M = {estimate, se, ci_low, ci_high}
+
+``verdict`` is "dat", "khong_dat" or "chua_du_can_cu" (None without a target).
+With ``aggregation = "mean"`` in the questionnaire the index is the mean score
+rescaled to 0..1, (mean - 1) / 4, and targets apply to that.
+
+Bad input raises ``AnalysisInputError`` (with ``column``, ``row``, ``desk``).
+
+``sample_size(target, expected, alpha=0.05, power=0.8, deff=1.0) -> dict`` plans
+the number of responses (``n``; ``n_srs`` before the design effect).
+
+``read_responses(path)`` / ``read_volumes(path)`` read the CSV forms.
+``to_text(result)`` / ``to_xlsx(result, path)`` render a result.
+
+Method notes: see ``variance`` (linearisation, R-compatible), ``intervals``,
+``verdict``, ``weights`` and ``bootstrap``.
+"""
+
+from .engine import analyze
+from .errors import AnalysisInputError, ConvergenceError
+from .io import read_responses, read_volumes
+from .planner import sample_size
+from .report import to_text, to_xlsx
+
+__all__ = [
+    "AnalysisInputError",
+    "ConvergenceError",
+    "analyze",
+    "read_responses",
+    "read_volumes",
+    "sample_size",
+    "to_text",
+    "to_xlsx",
+]

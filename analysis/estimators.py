@@ -1,0 +1,194 @@
+"""Point estimates: item ratios and their weighted composites, per domain.
+
+Every estimate is a linear combination of ratios R_v = sum(w a y_v) / sum(w a) over
+the "ratio variables" v: for each item j, its top-two-box share (v = j) and its
+0..1 score (v = J + j).  A composite is a coefficient vector over v, per domain;
+criteria and the overall index renormalise their weights over the items that have
+answers in the domain (an item nobody answered drops out rather than counting as 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from questionnaires.model import Questionnaire
+
+from .cells import Cells
+
+
+@dataclass
+class Structure:
+    """The questionnaire as index lists over its item columns."""
+
+    item_codes: list[str]  # criterion items then the overall item (all_item_codes order)
+    criterion_codes: list[str]
+    criterion_weights: np.ndarray
+    criterion_items: list[list[int]]
+    item_weights: np.ndarray  # per item column
+    overall_index: int | None  # column of the overall item
+    aggregation: str
+
+    @classmethod
+    def of(cls, q: Questionnaire) -> Structure:
+        codes = q.all_item_codes()
+        pos = {c: i for i, c in enumerate(codes)}
+        weights = np.ones(len(codes))
+        for it in q.items():
+            weights[pos[it.code]] = it.weight
+        if q.aggregation not in ("top_two_box", "mean"):
+            raise ValueError(f"unknown aggregation {q.aggregation!r}")
+        return cls(
+            item_codes=codes,
+            criterion_codes=[c.code for c in q.criteria],
+            criterion_weights=np.array([c.weight for c in q.criteria], dtype=float),
+            criterion_items=[[pos[it.code] for it in c.items] for c in q.criteria],
+            item_weights=weights,
+            overall_index=pos[q.overall_item.code] if q.overall_item is not None else None,
+            aggregation=q.aggregation,
+        )
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_codes)
+
+    def groups(self) -> list[list[int]]:
+        """Item sets whose respondents are counted: each criterion, then the composite."""
+        comp = [j for items in self.criterion_items for j in items]
+        return [*self.criterion_items, comp]
+
+
+@dataclass
+class Domain:
+    """One breakdown: a code per cell (all zeros for the whole sample)."""
+
+    codes: np.ndarray  # (T,)
+    size: int  # K
+    labels: list[str]
+
+    def indicator(self) -> sp.csr_matrix:
+        t = len(self.codes)
+        return sp.csr_matrix((np.ones(t), (self.codes, np.arange(t))), shape=(self.size, t))
+
+
+@dataclass
+class Ratios:
+    num: np.ndarray  # (K, 2J) weighted numerators
+    den: np.ndarray  # (K, 2J) weighted denominators (answered)
+    ratio: np.ndarray  # (K, 2J), nan where den == 0
+
+
+def cell_numerators(cells: Cells) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell (T, 2J) numerator and denominator counts (unweighted, per respondent)."""
+    num = np.hstack([cells.satisfied, cells.score])
+    den = np.hstack([cells.answered, cells.answered]).astype(float)
+    return num.astype(float), den
+
+
+def ratios(num_sums: np.ndarray, den_sums: np.ndarray) -> Ratios:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(den_sums > 0, num_sums / np.where(den_sums > 0, den_sums, 1), np.nan)
+    return Ratios(num_sums, den_sums, r)
+
+
+def domain_ratios(num: np.ndarray, den: np.ndarray, w: np.ndarray, dom: Domain) -> Ratios:
+    ind = dom.indicator()
+    return ratios(ind @ (num * w[:, None]), ind @ (den * w[:, None]))
+
+
+@dataclass
+class Composite:
+    name: str  # "overall", "criterion:TC", "item:TC1", "overall_item", each +":share"/":score"
+    coef: np.ndarray  # (K, 2J)
+    members: list[int]  # item columns whose answers count towards its n
+    group: int | None = None  # index into Structure.groups() for its n; None: one item
+
+
+def composites(s: Structure, available: np.ndarray, *, items: bool) -> list[Composite]:
+    """Coefficient vectors of the reported estimates for each domain.
+
+    ``available`` (K, J): whether item j has answers in domain k.  Criterion k's
+    coefficient of item j is v_j / sum(v over its available items); the overall
+    index weighs criteria by u_k over criteria with any available item.  The share
+    and score versions use the same coefficients on different ratio variables.
+    """
+    k_dom, j = available.shape
+    out: list[Composite] = []
+
+    def add(name: str, c: np.ndarray, members: list[int], group: int | None = None) -> None:
+        for part, off in (("share", 0), ("score", j)):
+            full = np.zeros((k_dom, 2 * j))
+            full[:, off : off + j] = c
+            out.append(Composite(f"{name}:{part}", full, members, group))
+
+    avail = available.astype(float)
+    crit_coef = []
+    crit_avail = np.zeros((k_dom, len(s.criterion_items)))
+    for ci, members in enumerate(s.criterion_items):
+        c = np.zeros((k_dom, j))
+        c[:, members] = s.item_weights[members] * avail[:, members]
+        tot = c.sum(axis=1, keepdims=True)
+        crit_avail[:, ci] = tot[:, 0] > 0
+        c = np.divide(c, tot, out=np.zeros_like(c), where=tot > 0)
+        crit_coef.append(c)
+    u = s.criterion_weights * crit_avail
+    utot = u.sum(axis=1, keepdims=True)
+    u = np.divide(u, utot, out=np.zeros_like(u), where=utot > 0)
+    overall = sum(u[:, [ci]] * c for ci, c in enumerate(crit_coef))
+    comp_members = [m for ms in s.criterion_items for m in ms]
+    add("overall", np.asarray(overall), comp_members, len(s.criterion_items))
+    for ci, code in enumerate(s.criterion_codes):
+        add(f"criterion:{code}", crit_coef[ci], s.criterion_items[ci], ci)
+    if s.overall_index is not None:
+        c = np.zeros((k_dom, j))
+        c[:, s.overall_index] = avail[:, s.overall_index]
+        add("overall_item", c, [s.overall_index])
+    if items:
+        for jj, code in enumerate(s.item_codes):
+            if jj == s.overall_index:
+                continue
+            c = np.zeros((k_dom, j))
+            c[:, jj] = avail[:, jj]
+            add(f"item:{code}", c, [jj])
+    return out
+
+
+def estimates(comps: list[Composite], r: Ratios) -> np.ndarray:
+    """(K, C) composite estimates; nan where a composite has no available item."""
+    rr = np.nan_to_num(r.ratio)
+    out = np.empty((r.ratio.shape[0], len(comps)))
+    for c, comp in enumerate(comps):
+        val = (comp.coef * rr).sum(axis=1)
+        empty = ~(comp.coef != 0).any(axis=1)
+        out[:, c] = np.where(empty, np.nan, val)
+    return out
+
+
+def cell_influence(
+    comps: list[Composite],
+    num: np.ndarray,
+    den: np.ndarray,
+    w: np.ndarray,
+    dom: Domain,
+    r: Ratios,
+) -> np.ndarray:
+    """(T, C) cell totals of the linearised influence of each composite.
+
+    For ratio R_kv = sum(w a y) / sum(w a) in domain k, respondent i contributes
+    w_i a_iv (y_iv - R_kv) / sum(w a); a composite combines these with its
+    coefficients.  Summed over the respondents of a cell (same weight, same domain).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(r.den > 0, 1.0 / np.where(r.den > 0, r.den, 1), 0.0)  # (K, 2J)
+    rr = np.nan_to_num(r.ratio)
+    codes = dom.codes
+    e = (num - rr[codes] * den) * (scale[codes] * w[:, None])  # (T, 2J)
+    out = np.empty((len(codes), len(comps)))
+    if dom.size == 1:
+        coef = np.stack([c.coef[0] for c in comps], axis=1)  # (2J, C)
+        return e @ coef
+    for c, comp in enumerate(comps):
+        out[:, c] = np.einsum("tv,tv->t", e, comp.coef[codes])
+    return out

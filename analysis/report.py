@@ -1,0 +1,263 @@
+"""The result dictionary (JSON-ready) and its text and Excel renderings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from questionnaires.model import Questionnaire
+
+from .estimators import Structure
+from .intervals import Inference, score_interval
+from .verdict import more_needed, p_value, verdict
+
+VERDICT_LABELS = {"dat": "Đạt", "khong_dat": "Không đạt", "chua_du_can_cu": "Chưa đủ căn cứ"}
+
+
+@dataclass
+class Context:
+    struct: Structure
+    questionnaire: Questionnaire
+    level: float
+    interval: str
+    target: float | None
+
+    @property
+    def part(self) -> str:
+        """Which ratio variable is the index: top-two-box share or 0..1 score."""
+        return "share" if self.struct.aggregation == "top_two_box" else "score"
+
+    @property
+    def scale_range(self) -> tuple[int, int]:
+        values = self.questionnaire.scale.values
+        return min(values), max(values)
+
+
+def _num(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def stat(inf: Inference, target: float | None) -> dict[str, Any]:
+    """S: estimate, interval, design effect and verdict of one share."""
+    return {
+        "estimate": _num(inf.estimate),
+        "se": _num(inf.se),
+        "ci_low": _num(inf.ci_low),
+        "ci_high": _num(inf.ci_high),
+        "df": inf.df,
+        "n": int(inf.n),
+        "n_eff": _num(inf.n_eff),
+        "deff": _num(inf.deff),
+        "target": target,
+        "verdict": verdict(inf, target),
+        "p_value": _num(p_value(inf, target)),
+        "more_needed": more_needed(inf, target),
+        "note": inf.note,
+    }
+
+
+def _scores(ctx: Context, inf: Inference) -> dict[str, Any]:
+    lo, hi = ctx.scale_range
+    return {
+        "mean_score": {k: _num(v) for k, v in score_interval(inf, lo, hi).items()},
+        "score_100": {k: _num(v) for k, v in score_interval(inf, 0, 100).items()},
+    }
+
+
+def whole_sample(ctx: Context, named: dict[str, Inference], na_counts, blank_counts) -> dict:
+    s, q, part, t = ctx.struct, ctx.questionnaire, ctx.part, ctx.target
+    out: dict[str, Any] = {"overall": stat(named[f"overall:{part}"], t)}
+    out.update(_scores(ctx, named["overall:score"]))
+    if q.overall_item is not None:
+        j = s.overall_index
+        out["overall_item"] = {
+            "code": q.overall_item.code,
+            **stat(named[f"overall_item:{part}"], t),
+            "n_na": int(na_counts[j]),
+            "n_blank": int(blank_counts[j]),
+            **_scores(ctx, named["overall_item:score"]),
+        }
+    else:
+        out["overall_item"] = None
+    out["criteria"] = [
+        {
+            "code": c.code,
+            "name": dict(c.name),
+            "weight": c.weight,
+            **stat(named[f"criterion:{c.code}:{part}"], t),
+            **_scores(ctx, named[f"criterion:{c.code}:score"]),
+        }
+        for c in q.criteria
+    ]
+    pos = {code: j for j, code in enumerate(s.item_codes)}
+    out["items"] = [
+        {
+            "code": it.code,
+            "criterion": c.code,
+            "weight": it.weight,
+            **stat(named[f"item:{it.code}:{part}"], t),
+            "n_na": int(na_counts[pos[it.code]]),
+            "n_blank": int(blank_counts[pos[it.code]]),
+            "mean_score": _scores(ctx, named[f"item:{it.code}:score"])["mean_score"],
+        }
+        for c in q.criteria
+        for it in c.items
+    ]
+    return out
+
+
+def group_entry(
+    ctx: Context, key: str, n: int, named: dict[str, Inference], target: float | None
+) -> dict:
+    part = ctx.part
+    return {
+        "key": key,
+        "n": n,
+        "overall": stat(named[f"overall:{part}"], target),
+        **_scores(ctx, named["overall:score"]),
+        "criteria": [
+            {"code": c.code, **stat(named[f"criterion:{c.code}:{part}"], target)}
+            for c in ctx.questionnaire.criteria
+        ],
+    }
+
+
+# --- text -------------------------------------------------------------------
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def _row(name: str, s: dict) -> list[str]:
+    ci = "" if s["ci_low"] is None else f"[{_pct(s['ci_low'])}, {_pct(s['ci_high'])}]"
+    p = "" if s["p_value"] is None else f"{s['p_value']:.3g}"
+    more = "" if s["more_needed"] in (None, 0) else str(s["more_needed"])
+    deff = "" if s["deff"] is None else f"{s['deff']:.2f}"
+    return [
+        name,
+        str(s["n"]),
+        _pct(s["estimate"]),
+        ci,
+        deff,
+        VERDICT_LABELS.get(s["verdict"], ""),
+        p,
+        more,
+    ]
+
+
+def _table(rows: list[list[str]]) -> str:
+    header = ["", "n", "estimate", "CI", "deff", "verdict", "p", "more"]
+    rows = [header, *rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for k, r in enumerate(rows):
+        cells = [r[0].ljust(widths[0])] + [c.rjust(widths[i]) for i, c in enumerate(r) if i]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def to_text(result: dict) -> str:
+    d = result["design"]
+    ms = result["mean_score"]["estimate"]
+    head = [
+        f"Questionnaire {result['questionnaire']}: {result['n_responses']} responses "
+        f"({result['n_excluded']} excluded); method {result['method']}, "
+        f"{d['interval']} {100 * result['level']:g}% intervals, df {d['df']}",
+        f"Design: {d['n_strata']} strata, {d['n_psu']} PSUs ({d['lonely_psu_strata']} "
+        f"single-PSU strata), weighting {d['weighting']}, Kish deff {d['kish_deff']:.3f}",
+    ]
+    if ms is not None:
+        head.append(f"Mean score {ms:.2f} / {result['score_100']['estimate']:.1f} of 100")
+    rows = [_row("Overall index", result["overall"])]
+    rows += [_row(f"  {c['code']}", c) for c in result["criteria"]]
+    if result["overall_item"]:
+        rows.append(_row(f"Overall item {result['overall_item']['code']}", result["overall_item"]))
+    parts = [
+        "\n".join(head),
+        _table(rows),
+        "Items",
+        _table([_row(i["code"], i) for i in result["items"]]),
+    ]
+    for col, entries in result["groups"].items():
+        parts.append(f"By {col}")
+        parts.append(_table([_row(e["key"], e["overall"]) for e in entries]))
+    notes = list(d["notes"])
+    if notes:
+        parts.append("Notes:\n" + "\n".join(f"- {n}" for n in notes))
+    return "\n\n".join(parts) + "\n"
+
+
+# --- xlsx -------------------------------------------------------------------
+
+_COLUMNS = [
+    ("estimate", "0.0%"),
+    ("ci_low", "0.0%"),
+    ("ci_high", "0.0%"),
+    ("se", "0.0000"),
+    ("n", "0"),
+    ("n_eff", "0.0"),
+    ("deff", "0.00"),
+    ("df", "0"),
+    ("target", "0.0%"),
+    ("verdict", None),
+    ("p_value", "0.0000"),
+    ("more_needed", "0"),
+]
+
+
+def to_xlsx(result: dict, path) -> None:
+    """Write the result to an Excel workbook with real numbers and percent formats."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    bold = Font(bold=True)
+
+    def sheet_rows(sheet, first: str, rows: list[tuple[str, dict]]):
+        sheet.append([first] + [c for c, _ in _COLUMNS])
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        for name, s in rows:
+            values = [
+                VERDICT_LABELS.get(s[c], s[c]) if c == "verdict" else s[c] for c, _ in _COLUMNS
+            ]
+            sheet.append([name, *values])
+            for cell, (_, fmt) in zip(sheet[sheet.max_row][1:], _COLUMNS, strict=True):
+                if fmt:
+                    cell.number_format = fmt
+        sheet.column_dimensions["A"].width = 24
+
+    rows = [("Overall index", result["overall"])]
+    rows += [(c["code"], c) for c in result["criteria"]]
+    if result["overall_item"]:
+        rows.append((result["overall_item"]["code"], result["overall_item"]))
+    sheet_rows(ws, "Estimate", rows)
+    ws.append([])
+    ws.append(["Questionnaire", result["questionnaire"]])
+    ws.append(["Responses", result["n_responses"]])
+    ws.append(["Excluded", result["n_excluded"]])
+    ws.append(["Method", result["method"]])
+    ws.append(["Level", result["level"]])
+    ws.cell(ws.max_row, 2).number_format = "0%"
+    ws.append(["Mean score (1-5)", result["mean_score"]["estimate"]])
+    ws.cell(ws.max_row, 2).number_format = "0.00"
+    ws.append(["Kish deff", result["design"]["kish_deff"]])
+    ws.cell(ws.max_row, 2).number_format = "0.000"
+    sheet_rows(wb.create_sheet("Items"), "Item", [(i["code"], i) for i in result["items"]])
+    for col, entries in result["groups"].items():
+        sheet_rows(
+            wb.create_sheet(f"By {col}"[:31]), col, [(e["key"], e["overall"]) for e in entries]
+        )
+    notes = wb.create_sheet("Notes")
+    for n in result["design"]["notes"]:
+        notes.append([n])
+    wb.save(path)

@@ -1,0 +1,1 @@
+"""Benchmark of survey submissions: ``python -m bench.submit`` (see README.md)."""

@@ -1,0 +1,445 @@
+"""Benchmark: citizen survey submissions per second under gunicorn, against a bare baseline.
+
+    .venv/bin/python -m bench.submit [--duration 10] [--clients 1,8,32]
+                                     [--backends sqlite,postgresql]
+
+For each backend it makes a fresh database (``survey db upgrade`` + ``survey
+demo``), serves the survey app (``wsgi:app``) and then the baseline
+(``bench.submit.baseline:app``, plain WSGI + plain SQL) with the same gunicorn
+settings, and POSTs full answer sets at each client count. It prints posts per
+second, p50/p99 POST latency and the ratio to the baseline, then checks that
+the rows stored are exactly the POSTs acknowledged. See bench/submit/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.submit.load import (
+    Client,
+    PhaseResult,
+    baseline_forms,
+    fetch_forms,
+    parse_form,
+    run_phase,
+    source_ips,
+    wait_for_quiet,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "bench-submit-secret-0123456789abcdef0123456789abcdef"
+PG_DB = "bench_submit"
+GOAL_RATIO = 0.6
+GOAL_P99_MS = 100.0
+
+
+def demo_desk_code() -> str:
+    from survey.services.demo import demo_code
+
+    return demo_code("tt-datdai")  # the standard questionnaire: 24 items
+
+
+# --- databases ------------------------------------------------------------------
+@dataclass
+class Database:
+    backend: str
+    url: str
+    tmpdir: Path | None = None
+
+    def connect(self):
+        if self.backend == "sqlite":
+            return sqlite3.connect(self.url[len("sqlite:///") :], timeout=30)
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True)
+
+    def max_response_id(self) -> int:
+        conn = self.connect()
+        try:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()[0]
+        finally:
+            conn.close()
+
+    def stored_since(self, last_id: int) -> tuple[list[str], int]:
+        """Submission ids of the responses after ``last_id``, and their answer rows."""
+        conn = self.connect()
+        mark = "?" if self.backend == "sqlite" else "%s"
+        try:
+            sids = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT submission_id FROM responses WHERE id > {mark}", (last_id,)
+                )
+            ]
+            answers = conn.execute(
+                f"SELECT count(*) FROM answers WHERE response_id > {mark}", (last_id,)
+            ).fetchone()[0]
+            return sids, answers
+        finally:
+            conn.close()
+
+
+def _survey_cli(*args: str, env: dict[str, str]) -> None:
+    exe = Path(sys.executable).with_name("survey")
+    cmd = (
+        [str(exe)]
+        if exe.exists()
+        else [sys.executable, "-c", "from survey.cli import main; main()"]
+    )
+    done = subprocess.run(
+        [*cmd, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"survey {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def make_database(backend: str, pg_admin_url: str) -> Database:
+    """A fresh database with the schema and the demo data, through the survey CLI."""
+    if backend == "sqlite":
+        tmp = Path(tempfile.mkdtemp(prefix="bench_submit_"))
+        db = Database(backend, f"sqlite:///{tmp / 'survey.sqlite3'}", tmp)
+    else:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_DB))
+            )
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PG_DB)))
+        base = pg_admin_url.rsplit("/", 1)[0]
+        db = Database(backend, f"{base}/{PG_DB}")
+    env = server_env(db.url)
+    _survey_cli("db", "upgrade", env=env)
+    _survey_cli("demo", env=env)
+    return db
+
+
+def drop_database(db: Database, pg_admin_url: str) -> None:
+    if db.tmpdir is not None:
+        shutil.rmtree(db.tmpdir, ignore_errors=True)
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_DB))
+        )
+
+
+def server_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SURVEY_", "BENCH_"))}
+    env.update(
+        SURVEY_ENV="production",
+        SURVEY_SECRET_KEY=SECRET,
+        SURVEY_DATABASE_URL=url,
+        SURVEY_RATELIMIT_STORAGE_URI="memory://",
+        # 20/min per address and 120/min per desk would turn nearly every POST into a 429.
+        SURVEY_RATELIMIT_ENABLED="false",
+        BENCH_DATABASE_URL=url,
+    )
+    return env
+
+
+# --- gunicorn -------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gunicorn_args(args) -> list[str]:
+    out = ["-w", str(args.workers), "-k", args.worker_class]
+    if args.worker_class == "gthread":
+        out += ["--threads", str(args.threads)]
+    return out
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], args):
+    """Serve ``app`` on a free loopback port; yield the port; stop the server."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "gunicorn", *gunicorn_args(args)]
+    cmd += ["-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning", app]
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise SystemExit(f"gunicorn {app} exited:\n{log.read()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"gunicorn {app} did not answer /healthz in 60 s") from None
+                time.sleep(0.2)
+        time.sleep(1.0)  # let every worker finish booting
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.seek(0)
+        tail = [line for line in log.read().splitlines() if "Traceback" in line or "Error" in line]
+        if tail:
+            print(f"  note: gunicorn {app} logged {len(tail)} error line(s), e.g. {tail[0]!r}")
+        log.close()
+
+
+# --- phases ---------------------------------------------------------------------
+@dataclass
+class Row:
+    backend: str
+    clients: int
+    server: str
+    result: PhaseResult
+    verified: str
+    ok_check: bool
+
+
+_ip_counter = [0]
+
+
+def new_clients(port: int, n: int, same_ip: bool) -> list[Client]:
+    ips = source_ips(_ip_counter[0], n, same_ip)
+    _ip_counter[0] += n
+    return [Client(port, ip) for ip in ips]
+
+
+def measure(server: str, port: int, db: Database, n: int, args, items: list[str]):
+    """Warm up, size the form pools from the warm-up rate, then the timed phase."""
+    path = f"/s/{args.desk}"
+
+    def pools_for(clients: list[Client], per_client: int):
+        if server == "survey":
+            fetchers = min(args.fetchers, max(1, n * per_client // 20))
+            return fetch_forms(clients, path, per_client, fetchers, args.prefetch_limit)
+        return baseline_forms(items, n, per_client)
+
+    warm = new_clients(port, n, args.same_ip)
+    warm_result = run_phase(warm, pools_for(warm, args.warmup_forms), path, args.warmup)
+    for c in warm:
+        c.close()
+    rate = max(warm_result.rate, 1.0)
+    per_client = math.ceil(3 * rate * args.duration / n) + 20
+    if server == "baseline":  # cheap to make: no GET
+        per_client = max(per_client, math.ceil(2000 * args.duration / n))
+    per_client = max(2, min(per_client, args.max_posts // n))
+
+    clients = new_clients(port, n, args.same_ip)
+    t0 = time.monotonic()
+    pools = pools_for(clients, per_client)
+    prefetch = time.monotonic() - t0
+    last_id = db.max_response_id()
+    background = wait_for_quiet(args.quiet_wait, args.quiet_busy)
+    result = run_phase(clients, pools, path, args.duration)
+    result.background = background
+    for c in clients:
+        c.close()
+    verified, ok = verify(db, last_id, result)
+    extra = (
+        f", prefetched {sum(map(len, pools))} forms in {prefetch:.1f}s"
+        if server == "survey"
+        else ""
+    )
+    print(
+        f"  {db.backend:<10} {server:<8} {n:>2} clients: {result.rate:7.1f} posts/s, "
+        f"p50 {result.percentile(0.5):6.1f} ms, p99 {result.percentile(0.99):6.1f} ms, "
+        f"failed {result.failed}{extra}; background {background:.0%}; {verified}",
+        flush=True,
+    )
+    return Row(db.backend, n, server, result, verified, ok)
+
+
+def verify(db: Database, last_id: int, result: PhaseResult) -> tuple[str, bool]:
+    """Rows stored during the phase must be exactly the acknowledged POSTs."""
+    stored, answers = db.stored_since(last_id)
+    stored_set, ok_set = set(stored), set(result.ok_sids)
+    missing = len(ok_set - stored_set)
+    extra = len(stored_set - ok_set)
+    dupes = len(stored) - len(stored_set) + len(result.ok_sids) - len(ok_set)
+    good = not missing and not extra and not dupes and answers == result.ok_answers and stored_set
+    text = f"stored {len(stored)} = ok {result.ok}, answers {answers}"
+    if not good:
+        text = (
+            f"MISMATCH: stored {len(stored)} responses / {answers} answers, ok {result.ok} "
+            f"posts / {result.ok_answers} answers; missing {missing}, extra {extra}, "
+            f"duplicates {dupes}"
+        )
+    return text, bool(good)
+
+
+# --- report ---------------------------------------------------------------------
+def table(rows: list[Row]) -> str:
+    base = {(r.backend, r.clients): r.result.rate for r in rows if r.server == "baseline"}
+    head = (
+        f"{'backend':<10} {'clients':>7}  {'server':<8} {'posts/s':>8} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'vs base':>7} {'ok':>6} {'failed':>6} {'cpu busy':>8} "
+        f"{'loadgen':>7} {'bg':>4}  verified"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        res = r.result
+        ratio = ""
+        if r.server == "survey" and base.get((r.backend, r.clients)):
+            ratio = f"{res.rate / base[(r.backend, r.clients)]:.2f}"
+        lines.append(
+            f"{r.backend:<10} {r.clients:>7}  {r.server:<8} {res.rate:>8.1f} "
+            f"{res.percentile(0.5):>7.1f} {res.percentile(0.99):>7.1f} {ratio:>7} "
+            f"{res.ok:>6} {res.failed:>6} {res.machine_busy:>8.0%} {res.loadgen_cpu:>7.0%} "
+            f"{res.background:>4.0%}  "
+            f"{'yes' if r.ok_check else 'NO'}" + (" (forms ran out)" if res.exhausted else "")
+        )
+    return "\n".join(lines)
+
+
+def goal(rows: list[Row]) -> list[str]:
+    by = {(r.backend, r.clients, r.server): r.result for r in rows}
+    app, base = by.get(("postgresql", 32, "survey")), by.get(("postgresql", 32, "baseline"))
+    if app is None or base is None or not base.rate:
+        return ["goal (PostgreSQL, 32 clients): not measured in this run"]
+    ratio, p99 = app.rate / base.rate, app.percentile(0.99)
+    return [
+        f"goal (PostgreSQL, 32 clients): ratio {ratio:.2f} (need >= {GOAL_RATIO}) "
+        f"{'MET' if ratio >= GOAL_RATIO else 'NOT MET'}; "
+        f"p99 {p99:.0f} ms (need < {GOAL_P99_MS:.0f}) "
+        f"{'MET' if p99 < GOAL_P99_MS else 'NOT MET'}"
+    ]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench.submit", description=__doc__.split("\n")[0])
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per timed phase")
+    p.add_argument("--clients", default="1,8,32", help="concurrent clients, comma-separated")
+    p.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
+    p.add_argument(
+        "--pg-url",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help=f"PostgreSQL server to create the {PG_DB} database on",
+    )
+    p.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
+    p.add_argument("--workers", type=int, default=4, help="gunicorn -w")
+    p.add_argument("--threads", type=int, default=4, help="gunicorn --threads (gthread)")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed warm-up")
+    p.add_argument("--warmup-forms", type=int, default=15, help="forms per client, warm-up")
+    p.add_argument("--max-posts", type=int, default=40000, help="cap on forms per phase")
+    p.add_argument("--fetchers", type=int, default=8, help="connections prefetching forms")
+    p.add_argument("--prefetch-limit", type=float, default=120.0, help="seconds, per phase")
+    p.add_argument(
+        "--same-ip", action="store_true", help="every client from 127.0.0.1 (default: one each)"
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait, before each phase, for other processes to leave the cores idle",
+    )
+    p.add_argument(
+        "--quiet-busy", type=float, default=0.15, help="what counts as idle (share of all cores)"
+    )
+    p.add_argument("--only", choices=["survey", "baseline"], help="run one server only")
+    p.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    args = p.parse_args(argv)
+    args.clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for b in args.backends:
+        if b not in ("sqlite", "postgresql"):
+            p.error(f"unknown backend {b!r}")
+    if args.duration <= 0 or args.duration > 600 or not all(0 < c <= 256 for c in args.clients):
+        p.error("--duration must be in (0, 600] and each client count in 1..256")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    args.desk = demo_desk_code()
+    cores = os.cpu_count() or 1
+    worker = " ".join(gunicorn_args(args))
+    print(
+        f"bench.submit: POST /s/{args.desk} (standard questionnaire), {args.duration:g} s per "
+        f"phase after {args.warmup:g} s warm-up; gunicorn {worker}; clients {args.clients}"
+    )
+    print(
+        f"machine: {cores} cores; the load generator (this process, Python threads) and "
+        "gunicorn and the database all share them: see the cpu columns"
+    )
+    print(
+        "rate limits off (SURVEY_RATELIMIT_ENABLED=false): 20/min per address and "
+        "120/min per desk would otherwise answer 429"
+    )
+    rows: list[Row] = []
+    servers = [("survey", "wsgi:app"), ("baseline", "bench.submit.baseline:app")]
+    if args.only:
+        servers = [s for s in servers if s[0] == args.only]
+    for backend in args.backends:
+        db = make_database(backend, args.pg_url)
+        print(f"{backend}: fresh database {db.url} (migrated, demo data)", flush=True)
+        items: list[str] = []
+        try:
+            for server, app in servers:
+                with gunicorn(app, server_env(db.url), args) as port:
+                    if not items:
+                        items = _items(port, args.desk)
+                    for n in args.clients:
+                        rows.append(measure(server, port, db, n, args, items))
+        finally:
+            if not args.keep:
+                drop_database(db, args.pg_url)
+    order = {"survey": 0, "baseline": 1}
+    rows.sort(key=lambda r: (args.backends.index(r.backend), r.clients, order[r.server]))
+    print()
+    print(table(rows))
+    print()
+    for line in goal(rows):
+        print(line)
+    print(
+        "posts/s: acknowledged POSTs (HTTP 200) per second; p50/p99: latency of one POST, "
+        "request sent to last byte read;\nvs base: survey posts/s / baseline posts/s; "
+        "cpu busy: whole machine during the phase; loadgen: this process's CPU (1 core = 100%);\n"
+        "bg: other processes' load in the second before the phase (the servers idle; "
+        "high = the figures are disturbed)"
+    )
+    all_ok = all(r.ok_check for r in rows)
+    print(
+        "verified: rows stored == acknowledged POSTs (no loss, no duplicates, "
+        f"24 answers each) in every phase: {'yes' if all_ok else 'NO'}"
+    )
+    return 0 if all_ok else 1
+
+
+def _items(port: int, desk: str) -> list[str]:
+    """The item codes of the form, read from the survey page."""
+    if desk and port:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/s/{desk}", timeout=10) as r:
+                return parse_form(r.read().decode())[2]
+        except (OSError, RuntimeError):
+            pass
+    from questionnaires.loader import load_dir
+
+    q = next(q for q in load_dir() if q.id == "standard")
+    return [it.code for it in q.items()] + ([q.overall_item.code] if q.overall_item else [])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

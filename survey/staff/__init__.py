@@ -1,0 +1,7 @@
+"""Staff pages under /staff: sign-in, units, desks, sectors, targets, volumes, audit log."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from survey.staff import views  # noqa: E402,F401

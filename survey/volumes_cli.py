@@ -1,0 +1,92 @@
+"""`survey volumes import FILE [--dry-run]`: transaction volumes from the command line.
+
+The same parsing and checks as the staff upload page; the operator acts with
+full rights (like `survey user create`).  Any error: all of them on stderr,
+exit status 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+ENGLISH = {
+    "empty": "the file is empty",
+    "encoding": "the CSV file is not UTF-8; save it as UTF-8",
+    "unreadable": "cannot read the file; give a UTF-8 CSV or an XLSX file",
+    "too_many_rows": "too many rows; split the file",
+    "no_rows": "the file has no data rows",
+    "ambiguous_columns": (
+        "the header has both desk and unit/sector columns; use desk,month,count "
+        "or unit,sector,month,count"
+    ),
+    "missing_column": "missing column",
+    "duplicate_column": "column appears twice",
+    "required": "empty cell",
+    "bad_month": "month {value!r} is not YYYY-MM",
+    "future_month": "month {value!r} is in the future",
+    "not_integer": "count {value!r} is not a whole number",
+    "negative": "count {value!r} is negative",
+    "too_large": "count {value!r} is too large",
+    "duplicate_row": "duplicates row {other_row} (same code and month)",
+    "unknown_desk": "no desk with code {value!r}",
+    "desk_out_of_scope": "desk {value!r} is outside the allowed units",
+    "unknown_unit": "no unit with code {value!r}",
+    "unit_out_of_scope": "unit {value!r} is outside the allowed units",
+    "unknown_sector": "no sector with code {value!r}",
+}
+
+
+def describe(issue) -> str:
+    text = ENGLISH.get(issue.code, issue.code).format(value=issue.value, other_row=issue.other_row)
+    where = []
+    if issue.row is not None:
+        where.append(f"row {issue.row}")
+    if issue.column:
+        where.append(f"column {issue.column}")
+    return f"{', '.join(where)}: {text}" if where else text
+
+
+@click.group("volumes")
+def volumes() -> None:
+    """Transaction volumes (số lượng hồ sơ) from the one-stop software."""
+
+
+@volumes.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+@with_appcontext
+def import_volumes(file: Path, dry_run: bool) -> None:
+    """Import FILE (CSV or XLSX): desk,month,count or unit,sector,month,count.
+
+    Rows for a desk (or unit and sector) and month already stored are replaced.
+    """
+    from survey.services import volumes as svc
+    from survey.services.access import SystemActor
+
+    data = file.read_bytes()
+    today = svc.local_today(current_app.config["SURVEY"]["TIMEZONE"])
+    actor = SystemActor()
+    database = current_app.extensions["survey.db"]
+    with database.session() as session:
+        _parsed, plan = svc.prepare(session, actor, data, today)
+        if not plan.ok:
+            session.rollback()
+        elif not dry_run:
+            result = svc.apply(session, actor, plan, svc.display_name(file.name))
+    if not plan.ok:
+        for issue in plan.issues:
+            click.echo(f"{file.name}: {describe(issue)}", err=True)
+        click.echo(f"error: {len(plan.issues)} problem(s); nothing imported", err=True)
+        sys.exit(2)
+    summary = f"{len(plan.rows)} rows: {plan.new} new, {plan.replaced} replace existing"
+    if dry_run:
+        click.echo(f"dry run: {summary}; nothing written")
+        return
+    click.echo(
+        f"imported {result['rows']} rows: {result['new']} new, {result['replaced']} replaced"
+    )

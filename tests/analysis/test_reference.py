@@ -1,0 +1,121 @@
+"""Estimates, SEs and intervals equal R's survey package (reference/make_reference.R)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import analyze, read_responses, read_volumes
+
+from .conftest import REFERENCE
+
+RTOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    ref = pd.read_csv(REFERENCE / "reference.csv", keep_default_na=False, na_values=["NaN"])
+    ref["by"] = ref["by"].astype(str)
+    ref["key"] = ref["key"].astype(str)
+    return ref
+
+
+def _results(case: str, interval: str) -> dict:
+    from .conftest import ref_questionnaire
+
+    responses = read_responses(REFERENCE / "responses.csv")
+    desk = read_volumes(REFERENCE / "volumes.csv")
+    sector = read_volumes(REFERENCE / "volumes_sector.csv")
+    kw = {
+        "unweighted": {},
+        "poststratified": {"volumes": desk},
+        "raked": {"volumes": desk, "margins": [sector]},
+    }[case]
+    return analyze(
+        responses,
+        ref_questionnaire(),
+        by=["desk", "sector", "unit"],
+        interval=interval,
+        **kw,
+    )
+
+
+def _composite_entries(result: dict, estimand: str, part: str):
+    """The S dicts for an estimand name like 'criterion:B' in a whole-sample result."""
+    if estimand == "overall":
+        return result["overall"] if part == "share" else result["mean_score"]
+    kind, _, code = estimand.partition(":")
+    if kind == "overall_item":
+        return result["overall_item"] if part == "share" else result["overall_item"]["mean_score"]
+    rows = result["criteria"] if kind == "criterion" else result["items"]
+    entry = next(r for r in rows if r["code"] == code)
+    return entry if part == "share" else entry["mean_score"]
+
+
+def _lookup(result: dict, by: str, key: str, estimand: str):
+    base, _, part = estimand.rpartition(":")
+    if not by:
+        return _composite_entries(result, base, part)
+    entry = next(e for e in result["groups"][by] if e["key"] == key)
+    if base == "overall":
+        return entry["overall"] if part == "share" else entry["mean_score"]
+    if base.startswith("criterion:") and part == "share":
+        code = base.split(":")[1]
+        return next(c for c in entry["criteria"] if c["code"] == code)
+    return None  # breakdowns report the overall and criteria only
+
+
+def _close(a, b, rtol=RTOL) -> bool:
+    return abs(a - b) <= rtol * max(abs(b), 1e-300)
+
+
+@pytest.mark.parametrize("case", ["unweighted", "poststratified", "raked"])
+def test_matches_r(case, reference):
+    logit = _results(case, "logit")
+    kg = _results(case, "korn-graubard")
+    rows = reference[reference["case"] == case]
+    compared = 0
+    worst = 0.0
+    for row in rows.itertuples():
+        got = _lookup(logit, row.by, row.key, row.estimand)
+        if got is None:
+            continue
+        score = row.estimand.endswith(":score")
+        scale = 4.0 if score else 1.0  # mean_score is on 1..5: 1 + 4 z
+        est = (got["estimate"] - 1) / 4 if score else got["estimate"]
+        assert _close(est, row.estimate), (row, got)
+        if np.isnan(row.se) or row.se < 1e-7:
+            # A domain that is a single-PSU stratum: no variance in R either.
+            assert got["se"] is not None and got["se"] < 1e-7 * scale
+            continue
+        assert _close(got["se"] / scale, row.se), (row, got)
+        worst = max(worst, abs(got["se"] / scale - row.se) / row.se)
+        if score:
+            lo, hi = (got["ci_low"] - 1) / 4, (got["ci_high"] - 1) / 4
+        else:
+            lo, hi = got["ci_low"], got["ci_high"]
+            assert got["df"] == row.df
+            assert got["n"] == row.n
+            kgot = _lookup(kg, row.by, row.key, row.estimand)
+            assert _close(kgot["ci_low"], row.kg_low), (row, kgot)
+            assert _close(kgot["ci_high"], row.kg_high), (row, kgot)
+        assert _close(lo, row.ci_low), (row, got)
+        assert _close(hi, row.ci_high), (row, got)
+        compared += 1
+    assert compared > 60
+    print(f"{case}: {compared} compared, worst SE relative difference {worst:.2e}")
+    assert worst < RTOL
+
+
+def test_reference_design_facts():
+    from .conftest import ref_questionnaire
+
+    responses = read_responses(REFERENCE / "responses.csv")
+    result = analyze(responses, ref_questionnaire(), read_volumes(REFERENCE / "volumes.csv"))
+    design = result["design"]
+    assert design["lonely_psu_strata"] == 1  # desk D5 has a single day
+    assert design["n_strata"] == 5
+    assert design["df"] == design["n_psu"] - 5
+    assert any("single PSU" in n for n in design["notes"])
+    assert design["weighting"] == "poststratification"

@@ -1,0 +1,37 @@
+"""The audit log: written for every change, shown to admins, changed by no route."""
+
+from __future__ import annotations
+
+from tests.staff.conftest import audit_count, sign_in
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def test_audit_page_shows_who_what_before_after(demo_client, demo_db, world, nocsrf):
+    sign_in(demo_client, demo_db, "admin")
+    demo_client.post(f"/staff/desks/{world.desk_out}/rename", data={"name": "Quầy đổi tên"})
+    html = demo_client.get("/staff/audit").get_data(as_text=True)
+    assert "desk.rename" in html and "admin" in html
+    assert "<del>Quầy Hộ tịch</del> → <ins>Quầy đổi tên</ins>" in html
+
+
+def test_no_route_changes_audit_events(demo_app, demo_client, demo_db, world, nocsrf):
+    for rule in demo_app.url_map.iter_rules():
+        if "audit" in rule.rule:
+            assert not (rule.methods & WRITE_METHODS), rule.rule
+    sign_in(demo_client, demo_db, "admin")
+    demo_client.post(f"/staff/desks/{world.desk_in}/deactivate")
+    events = audit_count(demo_db)
+    assert events > 0
+    for method in ("post", "put", "patch", "delete"):
+        for path in ("/staff/audit", "/staff/audit/1", "/staff/audit/1/delete"):
+            assert getattr(demo_client, method)(path).status_code in (404, 405), (method, path)
+    assert audit_count(demo_db) == events
+
+
+def test_audit_log_is_for_admins_only(demo_client, demo_db, world, nocsrf):
+    for username in ("cr_unit_manager", "cr_desk_staff", "cr_analyst"):
+        sign_in(demo_client, demo_db, username)
+        assert demo_client.get("/staff/audit").status_code == 403
+    sign_in(demo_client, demo_db, "cr_admin")
+    assert demo_client.get("/staff/audit").status_code == 200
