@@ -33,6 +33,7 @@ ENGLISH = {
     "negative": "count {value!r} is negative",
     "too_large": "count {value!r} is too large",
     "duplicate_row": "duplicates row {other_row} (same code and month)",
+    "bad_code": "code {value!r} is not valid",
     "unknown_desk": "no desk with code {value!r}",
     "desk_out_of_scope": "desk {value!r} is outside the allowed units",
     "unknown_unit": "no unit with code {value!r}",

@@ -51,6 +51,8 @@ def find_by_public_code(session: Session, code: str) -> PublicLookup:
     from survey.services.codes import normalise
 
     code = normalise(code)
+    if not code.isascii() or not code.isalnum() or len(code) > 16:
+        return PublicLookup(None)  # never send junk (NUL bytes, quotes) to the database
     desk = session.scalar(select(Desk).where(Desk.code == code))
     if desk is not None:
         return PublicLookup(desk)

@@ -28,6 +28,9 @@ MAX_TTL_DAYS = 180
 DEFAULT_TTL_DAYS = 30
 _CASE = re.compile(r"^[\w./:-]{1,64}$")
 _PROCEDURE = re.compile(r"^[\w./:-]{1,64}$")
+# Checked before any query: a NUL byte or junk never reaches the database.
+_DESK = re.compile(r"^[A-Z0-9]{1,16}$")
+_SECTOR = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 class LinkError(ValueError):
@@ -87,7 +90,7 @@ def read_token(secret: str, token: str, now: float | None = None) -> Claims:
     payload, _, sig = token.partition(".")
     if not payload or not sig or len(token) > 400:
         raise BadToken("tampered")
-    if not hmac.compare_digest(sig, _mac(secret, payload)):
+    if not hmac.compare_digest(sig.encode(), _mac(secret, payload).encode()):
         raise BadToken("tampered")
     try:
         desk, sector, procedure, chash, expires = json.loads(_unb64(payload))
@@ -133,7 +136,11 @@ def issue(
     if unknown:
         raise LinkError(unknown[0], "unknown field")
     desk_code = str(payload.get("desk") or "").strip().upper()
-    desk = session.scalar(select(Desk).where(Desk.code == desk_code)) if desk_code else None
+    desk = (
+        session.scalar(select(Desk).where(Desk.code == desk_code))
+        if _DESK.fullmatch(desk_code)
+        else None
+    )
     if desk is None:
         raise LinkError("desk", "unknown desk code")
     if desk.unit_id not in units.subtree_ids(session, key_unit_id):
@@ -142,13 +149,17 @@ def issue(
         raise LinkError("desk", "desk is inactive")
     sector = payload.get("sector")
     if sector is not None:
+        if not isinstance(sector, str) or not _SECTOR.fullmatch(sector):
+            raise LinkError("sector", "unknown sector code")
         if session.scalar(select(Sector.id).where(Sector.code == str(sector))) is None:
             raise LinkError("sector", "unknown sector code")
     procedure = payload.get("procedure")
-    if procedure is not None and not (isinstance(procedure, str) and _PROCEDURE.match(procedure)):
+    if procedure is not None and not (
+        isinstance(procedure, str) and _PROCEDURE.fullmatch(procedure)
+    ):
         raise LinkError("procedure", "1 to 64 letters, digits or . / : - _")
     case_number = payload.get("case_number")
-    if not isinstance(case_number, str) or not _CASE.match(case_number.strip()):
+    if not isinstance(case_number, str) or not _CASE.fullmatch(case_number.strip()):
         raise LinkError("case_number", "required; 1 to 64 letters, digits or . / : - _")
     ttl = payload.get("ttl_days", DEFAULT_TTL_DAYS)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 1 <= ttl <= MAX_TTL_DAYS:

@@ -53,7 +53,7 @@ def verify_submission_id(secret: str, sid: str | None) -> str:
     if not sid or len(sid) > 64 or sid.count(".") != 1:
         raise SubmissionIdError("missing or malformed submission id")
     raw, sig = sid.split(".")
-    if len(raw) != 32 or not hmac.compare_digest(sig, _sign(secret, raw)):
+    if len(raw) != 32 or not hmac.compare_digest(sig.encode(), _sign(secret, raw).encode()):
         raise SubmissionIdError("submission id was not issued by this server")
     return sid
 

@@ -188,7 +188,8 @@ def _blank(cells: Iterable[Any]) -> bool:
 
 
 def _short(value: Any) -> str:
-    text = _text(value)
+    """A cell value fit to quote in a message: printable, at most 40 characters."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in _text(value))
     return text if len(text) <= 40 else text[:39] + "…"
 
 
@@ -271,17 +272,17 @@ def parse(data: bytes, today: date) -> Parsed:
     for n, values in rows:
         if _blank(values):
             continue
-
-        def cell(name: str, values: list[Any] = values) -> Any:
-            i = index[name]
-            return values[i] if i < len(values) else None
-
+        cells_of_row = {name: values[i] if i < len(values) else None for name, i in index.items()}
+        cell = cells_of_row.get
         record: dict[str, Any] = {"row": n}
         row_issues: list[Issue] = []
         for name in keys:
             text = _text(cell(name)).upper()
             if not text:
                 row_issues.append(Issue(n, name, "required"))
+            elif len(text) > 64 or not text.isprintable():
+                # Never looked up: PostgreSQL refuses NUL, and no code looks like this.
+                row_issues.append(Issue(n, name, "bad_code", _short(text)))
             record[name] = text
         month, problem = _month(cell("month"), today)
         if problem:
@@ -317,17 +318,25 @@ def _as_month(text: str) -> date:
 
 
 def check(session: Session, user: Actor, parsed: Parsed) -> Plan:
-    """Resolve codes, check the actor's scope and find the rows that replace stored ones."""
+    """Resolve codes, check the actor's scope and find the rows that replace stored ones.
+
+    Rows that parsed are checked even when others did not, so one pass reports
+    every problem of the file, in row order.
+    """
     access.require(user, "volume.import", user.unit_id)
-    plan = Plan(parsed.kind, issues=list(parsed.issues), ignored_columns=parsed.ignored_columns)
-    if plan.issues:
+    plan = Plan(parsed.kind, ignored_columns=parsed.ignored_columns)
+    if parsed.kind is None or any(
+        i.row is None or i.code.endswith("_column") for i in parsed.issues
+    ):
+        plan.issues = list(parsed.issues)  # the file itself is wrong: rows mean nothing yet
         return plan
     allowed = access.scope_ids(session, user)
     if parsed.kind == DESK:
         _check_desks(session, parsed.rows, allowed, plan)
     else:
         _check_unit_sectors(session, parsed.rows, allowed, plan)
-    if plan.issues:
+    if parsed.issues or plan.issues:
+        plan.issues = sorted([*parsed.issues, *plan.issues], key=lambda i: i.row or 0)
         plan.rows = []
     return plan
 
@@ -481,23 +490,26 @@ def stage(session: Session, user: Actor, parsed: Parsed, filename: str) -> str:
 
 
 def take_staged(session: Session, user: Actor, token: str) -> tuple[Parsed, str] | None:
-    """The staged file for this user and token (removed: a token works once), else None."""
+    """The staged file for this user and token, else None.
+
+    The row is deleted in the same statement that reads it, so a token works
+    once even when two confirmations race (the second finds nothing).
+    """
     if not token or user.id is None:
         return None
-    upload = session.scalar(
-        select(VolumeUpload).where(
+    found = session.execute(
+        delete(VolumeUpload)
+        .where(
             VolumeUpload.token == token,
             VolumeUpload.user_id == user.id,
             VolumeUpload.created_at >= utcnow() - STAGING_TTL,
         )
-    )
-    if upload is None:
+        .returning(VolumeUpload.kind, VolumeUpload.rows, VolumeUpload.filename)
+    ).first()
+    if found is None:
         return None
-    parsed = Parsed(upload.kind, rows=json.loads(upload.rows))
-    filename = upload.filename
-    session.delete(upload)
-    session.flush()
-    return parsed, filename
+    kind, rows, filename = found
+    return Parsed(kind, rows=json.loads(rows)), filename
 
 
 # --- reading stored volumes ---------------------------------------------------

@@ -763,6 +763,7 @@ def _issue_message(issue: volume_svc.Issue) -> str:
         "duplicate_row": _(
             "trùng với dòng %(other)s (cùng mã và cùng tháng).", other=issue.other_row
         ),
+        "bad_code": _("mã “%(value)s” không hợp lệ.", value=issue.value),
         "unknown_desk": _("không có quầy mã “%(value)s”.", value=issue.value),
         "desk_out_of_scope": _(
             "quầy “%(value)s” không thuộc phạm vi đơn vị của tài khoản này.", value=issue.value

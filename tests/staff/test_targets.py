@@ -111,6 +111,7 @@ def test_set_update_and_delete_a_target(demo_client, demo_db, world, nocsrf):
         ({"year": "2027", "threshold": "tám lăm"}, "ví dụ 85 hoặc 85,5"),
         ({"year": "2027", "threshold": ""}, "Xin nhập chỉ tiêu"),
         ({"year": "1850", "threshold": "85"}, "Năm không hợp lệ"),
+        ({"year": "năm nay", "threshold": "85"}, "Năm không hợp lệ"),
         ({"year": "2027", "threshold": "85", "group": "999"}, "Xin chọn một mục trong danh sách"),
     ],
 )

@@ -117,6 +117,17 @@ def test_parse_xlsx_with_date_cells_and_float_counts():
     ]
 
 
+def test_codes_with_control_characters_are_never_looked_up():
+    data = _xlsx([["desk", "month", "count"], ["A_x0000_B", "2026-01", 1]])
+    # A crafted workbook may carry _x0000_ escapes; a CSV may carry a raw NUL.
+    parsed = volumes.parse(data, TODAY)
+    assert _codes(parsed) in ([(2, "desk", "bad_code")], [])
+    parsed = volumes.parse(("desk,month,count\n" + "K" * 65 + ",2026-01,1\n").encode(), TODAY)
+    assert _codes(parsed) == [(2, "desk", "bad_code")]
+    nul = volumes.parse(b"desk,month,count\nA\x00B,2026-01,1\n", TODAY)
+    assert _codes(nul) == [(2, "desk", "bad_code")] and nul.issues[0].value == "A?B"
+
+
 def test_display_name_drops_folders_and_control_characters():
     assert volumes.display_name("../../etc/passwd") == "passwd"
     assert volumes.display_name("C:\\Users\\x\\Số liệu.xlsx") == "Số liệu.xlsx"
@@ -236,13 +247,14 @@ def test_desks_outside_the_scope_and_unknown_codes_are_row_errors(
     resp = _upload(demo_client, data)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert f"Dòng 4, cột month: tháng “{future}” chưa đến." in html
-    assert "Dòng 6: trùng với dòng 5" in html
-    # Format errors come first; codes are checked once the file is well-formed.
-    fixed = f"desk,month,count\n{NT1},2026-01,5\nNOSUCHXX,2026-01,5\n{CR1},2026-01,5\n".encode()
-    html = _upload(demo_client, fixed).get_data(as_text=True)
-    assert f"Dòng 2, cột desk: quầy “{NT1}” không thuộc phạm vi" in html
-    assert "Dòng 3, cột desk: không có quầy mã “NOSUCHXX”." in html
+    # Format and database problems are reported together, in row order.
+    messages = re.findall(r"<li>(Dòng \d+[^<]*)</li>", html)
+    assert messages == [
+        f"Dòng 2, cột desk: quầy “{NT1}” không thuộc phạm vi đơn vị của tài khoản này.",
+        "Dòng 3, cột desk: không có quầy mã “NOSUCHXX”.",
+        f"Dòng 4, cột month: tháng “{future}” chưa đến.",
+        "Dòng 6: trùng với dòng 5 (cùng mã và cùng tháng).",
+    ]
     assert _staged(demo_db) == 0
 
 
@@ -282,6 +294,22 @@ def test_upload_needs_csrf_and_may_exceed_the_site_request_limit(demo_client, de
     resp = _upload(demo_client, data, csrf_token=token)
     assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
     assert f"{len(lines) - 1} dòng hợp lệ" in resp.get_data(as_text=True)
+
+
+def test_upload_above_the_upload_limit_is_refused(demo_client, demo_db, world, nocsrf):
+    sign_in(demo_client, demo_db, "cr_unit_manager")
+    # A hand-made multipart body (bytes, not a spooled file the server never reads).
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\ndesk,month,count\n"
+        + b"x" * volumes.MAX_UPLOAD_BYTES
+        + b"\r\n--B--\r\n"
+    )
+    resp = demo_client.post(
+        "/staff/volumes", data=body, content_type="multipart/form-data; boundary=B"
+    )
+    assert resp.status_code == 413
+    assert _staged(demo_db) == 0
 
 
 def test_unit_volumes_page_stays_in_scope(demo_client, demo_db, world, nocsrf):
