@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 
 from flask import abort, current_app, g, make_response, render_template, request, url_for
+from flask import session as session_cookie
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from survey.extensions import csrf, limiter
-from survey.public import bp
+from survey.public import bp, open_forms
 from survey.services import desks as desk_svc
 from survey.services import links, submission
 from survey.services import questionnaires as qsvc
@@ -36,7 +37,9 @@ def _desk_or_page(code: str):
     return found.desk, None
 
 
-def _render_form(desk, version, *, sid, action, values=None, checked=None, status=200):
+def _render_form(
+    desk, version, *, sid, action, values=None, checked=None, status=200, submitted_at=None
+):
     resp = make_response(
         render_template(
             "public/survey.html",
@@ -48,6 +51,7 @@ def _render_form(desk, version, *, sid, action, values=None, checked=None, statu
             values=values or {},
             errors=checked.errors if checked else {},
             form_errors=checked.form_errors if checked else [],
+            submitted_at=submitted_at,
         ),
         status,
     )
@@ -82,8 +86,14 @@ def _show_form(desk, action: str):
     version = qsvc.for_desk(get_session(), desk)
     if version is None:
         abort(503)
-    sid = submission.issue_submission_id(_settings()["SECRET_KEY"])
-    return _render_form(desk, version, sid=sid, action=action)
+    entry = None if request.args.get("moi") else open_forms.current(session_cookie, desk.code)
+    if entry is None:
+        sid = submission.issue_submission_id(_settings()["SECRET_KEY"])
+        open_forms.remember(session_cookie, desk.code, sid, done=False)
+    else:
+        sid = entry["sid"]
+    submitted_at = entry["at"] if entry and entry["done"] else None
+    return _render_form(desk, version, sid=sid, action=action, submitted_at=submitted_at)
 
 
 def _desk_key() -> str:
@@ -198,6 +208,7 @@ def link_submit(token: str):
 
 
 def _thanks(desk, response_id: int, sid: str, has_comment: bool):
+    open_forms.remember(session_cookie, desk.code, sid, done=True)
     resp = make_response(
         render_template("public/thanks.html", desk=desk, sid=sid, has_comment=has_comment)
     )

@@ -14,7 +14,8 @@ SHORT_DESK = demo_code("nt-1")  # short questionnaire
 
 
 def form_of(client, code=DESK):
-    resp = client.get(f"/s/{code}")
+    """A form for a new evaluation (``?moi=1``: not a reload of the last one)."""
+    resp = client.get(f"/s/{code}?moi=1")
     html = resp.get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     sid = re.search(r'name="sid" value="([^"]+)"', html).group(1)

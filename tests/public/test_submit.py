@@ -137,3 +137,27 @@ def test_thanks_page_offers_late_comment_once(demo_client, demo_db):
     with demo_db.session() as s:
         r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
         assert r.comment.text == "Chờ lâu quá" and r.comment.kind == "complaint"
+
+
+def _sid(client, path):
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="sid" value="([^"]+)"', html).group(1), html
+
+
+def test_reload_and_back_keep_the_submission_id(demo_client, demo_db):
+    """Browsers re-fetch forms on back: the id must not change, or a resubmit duplicates."""
+    first, _ = _sid(demo_client, f"/s/{DESK}")
+    again, _ = _sid(demo_client, f"/s/{DESK}")
+    assert first == again
+    data = full_answers(demo_client)  # a new evaluation, then back to its form
+    demo_client.post(f"/s/{DESK}", data=data)
+    after_back, html = _sid(demo_client, f"/s/{DESK}")
+    assert after_back == data["sid"]
+    assert "Gửi lại sẽ không tạo thêm phiếu" in html
+    before = counts(demo_db)
+    assert demo_client.post(f"/s/{DESK}", data=dict(data, sid=after_back)).status_code == 200
+    assert counts(demo_db) == before
+    fresh, html = _sid(demo_client, f"/s/{DESK}?moi=1")
+    assert fresh != data["sid"] and "Gửi lại sẽ không" not in html
