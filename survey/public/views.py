@@ -14,7 +14,7 @@ from survey.public import bp, open_forms
 from survey.services import desks as desk_svc
 from survey.services import links, submission
 from survey.services import questionnaires as qsvc
-from survey.services.form_check import check_form
+from survey.services.form_check import MAX_COMMENT, check_form, check_late_comment
 from survey.web_db import get_session
 
 DEVICE_COOKIE = "sv_dev"
@@ -231,20 +231,17 @@ def late_comment(code: str):
     stored = submission.find_by_submission_id(session, sid)
     if stored is None or stored.desk_id != desk.id:
         abort(404)
-    from survey.services.form_check import COMMENT_KINDS, MAX_COMMENT
-
-    text = (request.form.get("comment") or "").strip()
-    kind = request.form.get("comment_kind") or "suggestion"
-    if not text or len(text) > MAX_COMMENT or "\x00" in text or kind not in COMMENT_KINDS:
+    checked = check_late_comment(request.form)
+    if not checked.ok:
         return render_template(
             "public/thanks.html",
             desk=desk,
             sid=sid,
             has_comment=False,
-            comment_error=True,
-            comment=text[:MAX_COMMENT],
+            comment_error=next(iter(checked.errors.values())),
+            comment=checked.comment[:MAX_COMMENT],
         ), 400
-    submission.add_comment(session, stored.id, text, kind)
+    submission.add_comment(session, stored.id, checked.comment, checked.comment_kind)
     return _thanks(desk, stored.id, sid, True)
 
 

@@ -43,6 +43,31 @@ def _single(form, name: str) -> str | None:
     return values[0] if len(values) == 1 else "\x00multiple"
 
 
+def _check_comment(form, out: CheckedForm, default_kind: str) -> None:
+    comment = _single(form, "comment") or ""
+    comment = unicodedata.normalize("NFC", comment.replace("\r\n", "\n")).strip()
+    if "\x00" in comment:
+        out.errors["comment"] = _l("Ý kiến chứa ký tự không hợp lệ.")
+    elif len(comment) > MAX_COMMENT:
+        out.errors["comment"] = _l(
+            "Ý kiến quá dài (%(n)s ký tự); tối đa %(max)s ký tự.", n=len(comment), max=MAX_COMMENT
+        )
+    out.comment = comment
+    kind = _single(form, "comment_kind") or default_kind
+    if kind not in COMMENT_KINDS:
+        out.errors["comment_kind"] = _l("Loại ý kiến không hợp lệ.")
+    out.comment_kind = kind
+
+
+def check_late_comment(form) -> CheckedForm:
+    """The suggestion/complaint form of the thanks page: text is required there."""
+    out = CheckedForm()
+    _check_comment(form, out, default_kind="suggestion")
+    if not out.comment and "comment" not in out.errors:
+        out.errors["comment"] = _l("Xin nhập nội dung (tối đa 2.000 ký tự).")
+    return out
+
+
 def check_form(form, q: Questionnaire) -> CheckedForm:
     """``form`` is a MultiDict of the POST body."""
     out = CheckedForm()
@@ -82,18 +107,6 @@ def check_form(form, q: Questionnaire) -> CheckedForm:
         else:
             out.demographics[code] = raw
 
-    comment = _single(form, "comment") or ""
-    comment = unicodedata.normalize("NFC", comment.replace("\r\n", "\n")).strip()
-    if "\x00" in comment:
-        out.errors["comment"] = _l("Ý kiến chứa ký tự không hợp lệ.")
-    elif len(comment) > MAX_COMMENT:
-        out.errors["comment"] = _l(
-            "Ý kiến quá dài (%(n)s ký tự); tối đa %(max)s ký tự.", n=len(comment), max=MAX_COMMENT
-        )
-    out.comment = comment
-    kind = _single(form, "comment_kind") or "comment"
-    if kind not in COMMENT_KINDS:
-        out.errors["comment_kind"] = _l("Loại ý kiến không hợp lệ.")
-    out.comment_kind = kind
+    _check_comment(form, out, default_kind="comment")
     out.honeypot = bool((_single(form, HONEYPOT) or "").strip())
     return out

@@ -161,3 +161,17 @@ def test_reload_and_back_keep_the_submission_id(demo_client, demo_db):
     assert counts(demo_db) == before
     fresh, html = _sid(demo_client, f"/s/{DESK}?moi=1")
     assert fresh != data["sid"] and "Gửi lại sẽ không" not in html
+
+
+def test_late_comment_must_have_text(demo_client, demo_db):
+    data = full_answers(demo_client)
+    demo_client.post(f"/s/{DESK}", data=data)
+    resp = demo_client.post(
+        f"/s/{DESK}/y-kien",
+        data={"csrf_token": data["csrf_token"], "sid": data["sid"], "comment": "   "},
+    )
+    assert resp.status_code == 400
+    assert "Xin nhập nội dung" in resp.get_data(as_text=True)
+    with demo_db.session() as s:
+        r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
+        assert r.comment is None
