@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
 
-    from survey import errors
+    from survey import errors, security
     from survey.api import bp as api_bp
     from survey.public import bp as public_bp
     from survey.staff import bp as staff_bp
@@ -56,4 +56,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
     errors.init_app(app)
+    security.init_app(app)
     return app

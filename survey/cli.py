@@ -200,10 +200,11 @@ def _attach_commands() -> None:
     from questionnaires.commands import questionnaire_group
     from survey.poster_cli import posters
     from survey.questionnaire_cli import publish
+    from survey.report_cli import report
     from survey.volumes_cli import volumes
 
     questionnaire_group.add_command(publish)
-    for command in (questionnaire_group, analyze, plan, posters, volumes):
+    for command in (questionnaire_group, analyze, plan, posters, volumes, report):
         cli.add_command(command)
 
 

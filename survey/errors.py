@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from sqlalchemy.exc import OperationalError
 
 
 def init_app(app: Flask) -> None:
@@ -14,3 +15,9 @@ def init_app(app: Flask) -> None:
 
     for status in (400, 404, 413, 429, 500, 503):
         app.register_error_handler(status, page(status))
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(_exc):
+        # The database is restarting or unreachable: tell clients to retry
+        # (nothing was stored, the transaction rolled back).
+        return render_template("errors/503.html"), 503, {"Retry-After": "5"}

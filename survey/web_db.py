@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from survey.db import Database
@@ -25,7 +26,13 @@ def init_app(app: Flask, database: Database) -> None:
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             if exc is not None:
                 session.rollback()
             session.close()
+        except SQLAlchemyError:
+            # The connection died under us (database restart): drop it from the
+            # pool instead of failing a request whose work is already done.
+            session.invalidate()

@@ -39,3 +39,14 @@ def test_inactive_desk_says_so(demo_client, demo_db):
 
 def test_health(client):
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_database_outage_gives_503_with_retry_after(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    resp = app.test_client().get("/s/ABCDEFGH")
+    assert resp.status_code == 503
+    assert resp.headers["Retry-After"] == "5"
+    assert "thử lại" in resp.get_data(as_text=True)
+    app.extensions["survey.db"].dispose()

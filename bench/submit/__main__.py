@@ -33,9 +33,11 @@ from bench.submit.load import (
     PhaseResult,
     baseline_forms,
     fetch_forms,
+    matching_cpu,
     parse_form,
     run_phase,
     source_ips,
+    tree_cpu,
     wait_for_quiet,
 )
 
@@ -171,7 +173,7 @@ def gunicorn_args(args) -> list[str]:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], args):
-    """Serve ``app`` on a free loopback port; yield the port; stop the server."""
+    """Serve ``app`` on a free loopback port; yield (port, master pid); stop the server."""
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", *gunicorn_args(args)]
     cmd += ["-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning", app]
@@ -191,7 +193,7 @@ def gunicorn(app: str, env: dict[str, str], args):
                     raise SystemExit(f"gunicorn {app} did not answer /healthz in 60 s") from None
                 time.sleep(0.2)
         time.sleep(1.0)  # let every worker finish booting
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         try:
@@ -226,9 +228,15 @@ def new_clients(port: int, n: int, same_ip: bool) -> list[Client]:
     return [Client(port, ip) for ip in ips]
 
 
-def measure(server: str, port: int, db: Database, n: int, args, items: list[str]):
+def measure(server: str, port: int, pid: int, db: Database, n: int, args, items: list[str]):
     """Warm up, size the form pools from the warm-up rate, then the timed phase."""
     path = f"/s/{args.desk}"
+
+    def meters():
+        snaps = {"server": tree_cpu(pid)}
+        if db.backend == "postgresql":
+            snaps["db"] = matching_cpu(f" {PG_DB} ".encode())
+        return snaps
 
     def pools_for(clients: list[Client], per_client: int):
         if server == "survey":
@@ -252,7 +260,7 @@ def measure(server: str, port: int, db: Database, n: int, args, items: list[str]
     prefetch = time.monotonic() - t0
     last_id = db.max_response_id()
     background = wait_for_quiet(args.quiet_wait, args.quiet_busy)
-    result = run_phase(clients, pools, path, args.duration)
+    result = run_phase(clients, pools, path, args.duration, meters)
     result.background = background
     for c in clients:
         c.close()
@@ -265,7 +273,9 @@ def measure(server: str, port: int, db: Database, n: int, args, items: list[str]
     print(
         f"  {db.backend:<10} {server:<8} {n:>2} clients: {result.rate:7.1f} posts/s, "
         f"p50 {result.percentile(0.5):6.1f} ms, p99 {result.percentile(0.99):6.1f} ms, "
-        f"failed {result.failed}{extra}; background {background:.0%}; {verified}",
+        f"failed {result.failed}, CPU/post: server {result.cpu_ms_per_post('server'):.1f} ms, "
+        f"db {result.cpu_ms_per_post('db'):.1f} ms{extra}; background {background:.0%}; "
+        f"{verified}",
         flush=True,
     )
     return Row(db.backend, n, server, result, verified, ok)
@@ -290,24 +300,39 @@ def verify(db: Database, last_id: int, result: PhaseResult) -> tuple[str, bool]:
 
 
 # --- report ---------------------------------------------------------------------
+def _cpu_total(res: PhaseResult) -> float:
+    """CPU milliseconds per POST: server + database backends + load generator."""
+    parts = [res.cpu_ms_per_post(m) for m in ("server", "db", "loadgen")]
+    return sum(p for p in parts if not math.isnan(p))
+
+
 def table(rows: list[Row]) -> str:
-    base = {(r.backend, r.clients): r.result.rate for r in rows if r.server == "baseline"}
+    base = {(r.backend, r.clients): r.result for r in rows if r.server == "baseline"}
     head = (
         f"{'backend':<10} {'clients':>7}  {'server':<8} {'posts/s':>8} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'vs base':>7} {'ok':>6} {'failed':>6} {'cpu busy':>8} "
-        f"{'loadgen':>7} {'bg':>4}  verified"
+        f"{'p99 ms':>7} {'vs base':>7} {'ok':>6} {'failed':>6} | "
+        f"{'srv':>5} {'db':>5} {'gen':>5} {'total':>5} {'vs base':>7} | "
+        f"{'busy':>4} {'bg':>4}  verified"
     )
-    lines = [head, "-" * len(head)]
+    over = f"{'':<78}| {'CPU ms per POST':^35} |"
+    lines = [over, head, "-" * len(head)]
     for r in rows:
         res = r.result
-        ratio = ""
-        if r.server == "survey" and base.get((r.backend, r.clients)):
-            ratio = f"{res.rate / base[(r.backend, r.clients)]:.2f}"
+        ratio = cost_ratio = ""
+        b = base.get((r.backend, r.clients))
+        if r.server == "survey" and b is not None and b.rate:
+            ratio = f"{res.rate / b.rate:.2f}"
+            if _cpu_total(res):
+                cost_ratio = f"{_cpu_total(b) / _cpu_total(res):.2f}"
+        db_ms = res.cpu_ms_per_post("db") if "db" in res.cpu else math.nan
         lines.append(
             f"{r.backend:<10} {r.clients:>7}  {r.server:<8} {res.rate:>8.1f} "
             f"{res.percentile(0.5):>7.1f} {res.percentile(0.99):>7.1f} {ratio:>7} "
-            f"{res.ok:>6} {res.failed:>6} {res.machine_busy:>8.0%} {res.loadgen_cpu:>7.0%} "
-            f"{res.background:>4.0%}  "
+            f"{res.ok:>6} {res.failed:>6} | "
+            f"{res.cpu_ms_per_post('server'):>5.1f} "
+            + (f"{db_ms:>5.1f} " if not math.isnan(db_ms) else f"{'-':>5} ")
+            + f"{res.cpu_ms_per_post('loadgen'):>5.1f} {_cpu_total(res):>5.1f} {cost_ratio:>7} | "
+            f"{res.machine_busy:>4.0%} {res.background:>4.0%}  "
             f"{'yes' if r.ok_check else 'NO'}" + (" (forms ran out)" if res.exhausted else "")
         )
     return "\n".join(lines)
@@ -319,11 +344,13 @@ def goal(rows: list[Row]) -> list[str]:
     if app is None or base is None or not base.rate:
         return ["goal (PostgreSQL, 32 clients): not measured in this run"]
     ratio, p99 = app.rate / base.rate, app.percentile(0.99)
+    cost = _cpu_total(base) / _cpu_total(app) if _cpu_total(app) else math.nan
     return [
         f"goal (PostgreSQL, 32 clients): ratio {ratio:.2f} (need >= {GOAL_RATIO}) "
         f"{'MET' if ratio >= GOAL_RATIO else 'NOT MET'}; "
         f"p99 {p99:.0f} ms (need < {GOAL_P99_MS:.0f}) "
-        f"{'MET' if p99 < GOAL_P99_MS else 'NOT MET'}"
+        f"{'MET' if p99 < GOAL_P99_MS else 'NOT MET'}; "
+        f"CPU cost ratio {cost:.2f} (what the ratio tends to when the cores are the limit)"
     ]
 
 
@@ -397,11 +424,11 @@ def main(argv=None) -> int:
         items: list[str] = []
         try:
             for server, app in servers:
-                with gunicorn(app, server_env(db.url), args) as port:
+                with gunicorn(app, server_env(db.url), args) as (port, pid):
                     if not items:
                         items = _items(port, args.desk)
                     for n in args.clients:
-                        rows.append(measure(server, port, db, n, args, items))
+                        rows.append(measure(server, port, pid, db, n, args, items))
         finally:
             if not args.keep:
                 drop_database(db, args.pg_url)
@@ -414,10 +441,13 @@ def main(argv=None) -> int:
         print(line)
     print(
         "posts/s: acknowledged POSTs (HTTP 200) per second; p50/p99: latency of one POST, "
-        "request sent to last byte read;\nvs base: survey posts/s / baseline posts/s; "
-        "cpu busy: whole machine during the phase; loadgen: this process's CPU (1 core = 100%);\n"
-        "bg: other processes' load in the second before the phase (the servers idle; "
-        "high = the figures are disturbed)"
+        "request sent to last byte read;\nvs base: survey posts/s / baseline posts/s. "
+        "CPU ms per POST, measured from /proc, so other processes on the machine do not "
+        "count: srv = gunicorn\nmaster + workers (with SQLite: the database work too), "
+        "db = PostgreSQL backends of the benchmark database, gen = this load generator;\n"
+        "CPU vs base: baseline total / survey total. busy: whole machine during the phase; "
+        "bg: load of other processes in the second\nbefore the phase (servers idle); "
+        "a high bg means other work shared the cores and the rates are low"
     )
     all_ok = all(r.ok_check for r in rows)
     print(

@@ -50,29 +50,35 @@ def main(argv=None) -> int:
         statements: list[str] = []
         engine = app.extensions["survey.db"].engine
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2].split()[0]))
-        client = app.test_client()
         path = f"/s/{demo_desk_code()}"
         rng = random.Random(3)
 
-        def body() -> dict[str, str]:
+        def form():
+            """A new browser (test client without cookies) and its filled-in form."""
+            client = app.test_client()
             token, sid, items = parse_form(client.get(path).get_data(as_text=True))
-            return {"csrf_token": token, "sid": sid, **{i: str(rng.randint(1, 5)) for i in items}}
+            data = {"csrf_token": token, "sid": sid, **{i: str(rng.randint(1, 5)) for i in items}}
+            return client, data
 
-        for _ in range(20):  # warm-up: templates, questionnaire cache, pool
-            assert client.post(path, data=body()).status_code == 200
-        forms = [body() for _ in range(args.posts)]
+        for client, data in [form() for _ in range(20)]:  # templates, caches, pool
+            assert client.post(path, data=data).status_code == 200
+        forms = [form() for _ in range(args.posts)]
+        before = db.max_response_id()
         statements.clear()
-        one = [forms.pop()]
-        client.post(path, data=one[0])
+        client, data = forms.pop()
+        client.post(path, data=data)
         per_post = Counter(statements)
         statements.clear()
 
         prof = cProfile.Profile()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         prof.enable()
-        for data in forms:
+        for client, data in forms:
             assert client.post(path, data=data).status_code == 200
         prof.disable()
+        stored = len(db.stored_since(before)[0])
+        if stored != len(forms) + 1:
+            raise SystemExit(f"{stored} responses stored for {len(forms) + 1} POSTs (replays?)")
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         n = len(forms)
         print(

@@ -85,6 +85,66 @@ def test_poster_to_thanks_without_duplicates(live_server, browser, artifacts, tm
         )
     context.close()
 
+    _analyst_sees_it(app, base, browser, artifacts)
+
+
+def _analyst_sees_it(app, base, browser, artifacts):
+    """An analyst of the ward signs in, sees the response counted, downloads the XLSX."""
+    from datetime import date
+
+    import openpyxl
+    from werkzeug.security import generate_password_hash
+
+    from survey.models import Desk, Unit, User
+
+    db = app.extensions["survey.db"]
+    password = "mat-khau-phan-tich-2026"
+    code = demo_code(DESK_KEY)
+    with db.session() as s:
+        unit = s.scalar(select(Unit).where(Unit.code == "KH-CAMRANH"))
+        s.add(
+            User(
+                username="phantich",
+                password_hash=generate_password_hash(password),
+                role="analyst",
+                unit_id=unit.id,
+                must_change_password=False,
+            )
+        )
+        desk = s.scalar(select(Desk).where(Desk.code == code))
+        today = s.scalar(select(func.max(Response.day)).where(Response.desk_id == desk.id))
+        start = date(today.year, today.month, 1)
+        expected = s.scalar(
+            select(func.count())
+            .select_from(Response)
+            .where(Response.desk_id == desk.id, Response.day >= start, Response.day <= today)
+        )
+
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="vi-VN", accept_downloads=True
+    )
+    page = context.new_page()
+    page.goto(f"{base}/staff/login")
+    page.fill("input[name=username]", "phantich")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    query = f"unit=KH-CAMRANH&desk={code}&from={start.isoformat()}&to={today.isoformat()}"
+    page.goto(f"{base}/staff/reports?{query}")
+    page.screenshot(path=artifacts / "06-dashboard.png", full_page=True)
+    received = page.locator("dt:has-text('Phiếu nhận được') + dd").inner_text()
+    assert int(received.replace(".", "")) == expected
+
+    with page.expect_download() as info:
+        page.click("text=Bảng tính Excel")
+    path = artifacts / "07-report.xlsx"
+    info.value.save_as(path)
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    cells = [str(c) for row in workbook["Ý kiến"].iter_rows(values_only=True) for c in row]
+    workbook.close()
+    assert UNIQUE_COMMENT in cells
+    context.close()
+
 
 def test_survey_works_without_javascript(live_server, browser, artifacts):
     app, base = live_server

@@ -1,0 +1,1 @@
+"""Reliability under faults: ``python -m bench.reliability`` (see README.md)."""

@@ -1,0 +1,76 @@
+"""Public results board: /r/<unit code> and its A4 poster, without sign-in.
+
+Only aggregates of the latest complete month and quarter; a period with fewer
+than PUBLIC_MIN_RESPONSES responses shows nothing but that fact.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, g, make_response, render_template, url_for
+from flask_babel import gettext as _
+
+from survey.extensions import limiter
+from survey.public import bp
+from survey.reports import board as board_view
+from survey.services import reporting
+from survey.services import volumes as volume_svc
+from survey.web_db import get_session
+
+# Public pages are cached briefly by browsers and proxies: results change monthly.
+CACHE = "public, max-age=300"
+MAX_CODE = 32
+
+
+def _board(code: str):
+    settings = current_app.config["SURVEY"]
+    if len(code) > MAX_CODE:
+        return None
+    return reporting.public_board(
+        get_session(),
+        code,
+        today=volume_svc.local_today(settings["TIMEZONE"]),
+        min_n=settings["PUBLIC_MIN_RESPONSES"],
+    )
+
+
+def _missing():
+    return render_template("reports/board_missing.html"), 404
+
+
+def _url(code: str) -> str:
+    return current_app.config["SURVEY"]["BASE_URL"] + url_for("public.board", code=code)
+
+
+@bp.get("/r/<code>")
+@limiter.limit("60 per minute")
+def board(code: str):
+    found = _board(code)
+    if found is None:
+        return _missing()
+    resp = make_response(
+        render_template(
+            "reports/board.html",
+            board=found,
+            periods=board_view.periods(found, g.lang),
+            url=_url(found.unit.code),
+        )
+    )
+    resp.headers["Cache-Control"] = CACHE
+    return resp
+
+
+@bp.get("/r/<code>/poster.pdf")
+@limiter.limit("20 per minute")
+def board_poster(code: str):
+    found = _board(code)
+    if found is None:
+        return _missing()
+    pdf = board_view.poster(found, _url(found.unit.code), g.lang, _)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="ket-qua-{found.unit.code}.pdf"',
+            "Cache-Control": CACHE,
+        },
+    )

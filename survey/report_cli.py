@@ -1,0 +1,180 @@
+"""`survey report`: the report of a unit and period as JSON, Excel, CSV or PDF.
+
+Invalid input (unknown codes, bad dates, a missing output directory) exits
+with status 2 and a message, and writes nothing; the file is written next to
+its target and renamed only once complete.  Large selections show a progress
+bar (on standard error) while the responses are read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+INPUT_ERROR = 2
+# Below this many responses a report takes about a second: no progress bar.
+PROGRESS_FROM = 5000
+
+MESSAGES = {
+    "unknown_unit": "unknown unit code {value!r}",
+    "unit_required": "give --unit CODE",
+    "unknown_desk": "unknown desk code {value!r}",
+    "desk_outside_unit": "desk {value} does not belong to the unit's subtree",
+    "unknown_sector": "unknown sector code {value!r}",
+    "unknown_group": "unknown sector group code {value!r}",
+    "sector_outside_group": "sector {value} does not belong to the sector group",
+    "bad_date": "bad date {value!r} (expected YYYY-MM-DD or DD/MM/YYYY)",
+    "period_reversed": "--from must not be after --to",
+    "unknown_questionnaire": "unknown questionnaire {value!r} (expected ID or ID@VERSION)",
+    "no_questionnaire": "no questionnaire has been published yet",
+}
+OPTION = {
+    "unit": "--unit",
+    "desk": "--desk",
+    "sector": "--sector",
+    "group": "--sector-group",
+    "from": "--from",
+    "to": "--to",
+    "q": "--questionnaire",
+}
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(INPUT_ERROR)
+
+
+def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def codebook_path(output: Path) -> Path:
+    """data.csv -> data.codebook.csv, next to it."""
+    return output.with_name(f"{output.stem}.codebook{output.suffix or '.csv'}")
+
+
+@click.command("report")
+@click.option(
+    "--unit", "unit_code", required=True, help="Unit code: its whole subtree is reported."
+)
+@click.option("--from", "start", metavar="DATE", help="First day (default: 1 January).")
+@click.option(
+    "--to", "end", metavar="DATE", help="Last day (default: end of the last complete month)."
+)
+@click.option("--desk", "desk_code", help="Only this desk (code).")
+@click.option("--sector", "sector_code", help="Only this sector (code).")
+@click.option("--sector-group", "group_code", help="Only this sector group (code).")
+@click.option(
+    "--questionnaire",
+    "questionnaire_key",
+    metavar="ID[@VERSION]",
+    help="Questionnaire version (default: the one most responses answered).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["json", "xlsx", "csv", "pdf"]),
+    help="json: the analysis; xlsx: tables; csv: response data (+ .codebook.csv); pdf: report.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (replaced only once complete).",
+)
+@with_appcontext
+def report(
+    unit_code: str,
+    start: str | None,
+    end: str | None,
+    desk_code: str | None,
+    sector_code: str | None,
+    group_code: str | None,
+    questionnaire_key: str | None,
+    fmt: str,
+    output: Path,
+) -> None:
+    """Report of a unit's subtree for a period (dates YYYY-MM-DD or DD/MM/YYYY)."""
+    from survey.reports import csv_export, data, export
+    from survey.reports import fmt as f
+    from survey.services import reporting
+    from survey.services.access import SystemActor
+    from survey.services.volumes import local_today
+
+    if not output.parent.is_dir():
+        _fail(f"output directory {str(output.parent)!r} does not exist")
+    settings = current_app.config["SURVEY"]
+    today = local_today(settings["TIMEZONE"])
+    database = current_app.extensions["survey.db"]
+    with database.session() as session:
+        try:
+            sel = data.resolve(
+                session,
+                SystemActor(),
+                today=today,
+                unit=unit_code,
+                start=data.parse_day(start, "from"),
+                end=data.parse_day(end, "to"),
+                desk=desk_code,
+                sector=sector_code,
+                group=group_code,
+                questionnaire=questionnaire_key,
+                action="results.export",
+            )
+        except data.SelectionError as exc:
+            text = MESSAGES.get(exc.code, exc.code).format(value=exc.value)
+            _fail(f"{OPTION.get(exc.field, exc.field)}: {text}")
+        total = data.count_responses(session, sel)
+        label = f"reading {total} responses"
+        with click.progressbar(
+            length=total, label=label, file=sys.stderr if total >= PROGRESS_FROM else _Null()
+        ) as bar:
+            if fmt == "csv":
+                _write_atomically(
+                    output, (t.encode("utf-8") for t in csv_export.rows(session, sel, bar.update))
+                )
+                book = codebook_path(output)
+                _write_atomically(book, [csv_export.codebook(session, sel).encode("utf-8")])
+                click.echo(f"wrote {output} ({total} responses) and its codebook {book}")
+                return
+            built = reporting.build_for(session, sel, progress=bar.update)
+        payload = export.render(session, built, fmt)
+        _write_atomically(output, [payload])
+    o = built.overall
+    click.echo(
+        f"wrote {output}: {sel.unit.code} {sel.start:%d/%m/%Y}-{sel.end:%d/%m/%Y}, "
+        f"{built.result['n_responses']} responses ({built.result['n_excluded']} excluded), "
+        f"overall {f.pct(o['estimate'])} [{f.interval(o['ci_low'], o['ci_high'])}]"
+        + (f", {reporting.verdict_label(o['verdict'])}" if o["verdict"] else "")
+    )
+
+
+class _Null:
+    """A sink for the progress bar of small exports (nothing is shown)."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False

@@ -1,0 +1,466 @@
+"""Charts as a small scene of shapes, drawn as SVG (pages) or as a reportlab Drawing (PDF).
+
+A ``Scene`` holds rectangles, lines, polygons, circles and texts in a
+top-left coordinate system, as SVG has it; ``svg()`` writes them with
+presentation attributes only (no ``style`` attribute, nothing inline that a
+strict Content-Security-Policy would refuse, nothing from other hosts) and
+``drawing()`` flips them into reportlab's bottom-left system for the PDF.
+
+The chart builders take shares in 0..1 and already formatted labels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from html import escape
+
+from markupsafe import Markup
+
+from survey.reports import fmt
+
+ACCENT = "#0a4a8a"
+BAND = "#c5d6ea"
+BAR = "#5b86b8"
+BAR_BG = "#e8edf2"
+TARGET = "#a50e0e"
+GRID = "#d5dce3"
+TEXT = "#1a1a1a"
+MUTED = "#4a5560"
+FONT = "DejaVu Sans, system-ui, Segoe UI, Roboto, Arial, sans-serif"
+
+
+@dataclass
+class Shape:
+    kind: str
+    attrs: dict
+    text: str = ""
+
+
+@dataclass
+class Scene:
+    width: float
+    height: float
+    title: str = ""
+    shapes: list[Shape] = field(default_factory=list)
+
+    # --- building ---------------------------------------------------------------
+    def rect(self, x, y, w, h, fill, stroke=None, rx=0.0) -> None:
+        self.shapes.append(
+            Shape(
+                "rect",
+                {
+                    "x": x,
+                    "y": y,
+                    "w": max(w, 0.0),
+                    "h": h,
+                    "fill": fill,
+                    "stroke": stroke,
+                    "rx": rx,
+                },
+            )
+        )
+
+    def line(self, x1, y1, x2, y2, stroke, width=1.0, dash: str | None = None) -> None:
+        self.shapes.append(
+            Shape(
+                "line",
+                {
+                    "x1": x1,
+                    "y1": y1,
+                    "x2": x2,
+                    "y2": y2,
+                    "stroke": stroke,
+                    "sw": width,
+                    "dash": dash,
+                },
+            )
+        )
+
+    def polygon(self, points, fill) -> None:
+        self.shapes.append(Shape("polygon", {"points": list(points), "fill": fill}))
+
+    def polyline(self, points, stroke, width=2.0) -> None:
+        self.shapes.append(
+            Shape("polyline", {"points": list(points), "stroke": stroke, "sw": width})
+        )
+
+    def circle(self, cx, cy, r, fill, stroke=None, width=1.5) -> None:
+        self.shapes.append(
+            Shape(
+                "circle", {"cx": cx, "cy": cy, "r": r, "fill": fill, "stroke": stroke, "sw": width}
+            )
+        )
+
+    def text(self, x, y, text, size=12.0, anchor="start", bold=False, fill=TEXT) -> None:
+        self.shapes.append(
+            Shape(
+                "text",
+                {"x": x, "y": y, "size": size, "anchor": anchor, "bold": bold, "fill": fill},
+                text,
+            )
+        )
+
+    # --- SVG --------------------------------------------------------------------
+    def svg(self, css_class: str = "chart", fixed: bool = False, stretch: bool = False) -> Markup:
+        """The scene as an inline SVG element.
+
+        ``fixed`` keeps its pixel size; ``stretch`` lets CSS size it freely
+        (for shapes without text, such as a bar that fills a row).
+        """
+        size = f' width="{_n(self.width)}" height="{_n(self.height)}"' if fixed else ""
+        if stretch:
+            size += ' preserveAspectRatio="none"'
+        label = escape(self.title, quote=True)
+        out = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(self.width)} '
+            f'{_n(self.height)}"{size} class="{css_class}" role="img" aria-label="{label}" '
+            f'font-family="{FONT}">'
+        ]
+        if self.title:
+            out.append(f"<title>{escape(self.title)}</title>")
+        for s in self.shapes:
+            out.append(_svg_shape(s))
+        out.append("</svg>")
+        return Markup("".join(out))
+
+    # --- reportlab --------------------------------------------------------------
+    def drawing(
+        self, scale: float = 1.0, font: str = "DejaVuSans", bold_font: str = "DejaVuSans-Bold"
+    ):
+        from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
+        from reportlab.lib.colors import HexColor
+
+        def color(value):
+            return HexColor(value) if value else None
+
+        h = self.height
+        d = Drawing(self.width * scale, h * scale)
+        items = []
+        for s in self.shapes:
+            a = s.attrs
+            if s.kind == "rect":
+                items.append(
+                    Rect(
+                        a["x"],
+                        h - a["y"] - a["h"],
+                        a["w"],
+                        a["h"],
+                        rx=a["rx"],
+                        ry=a["rx"],
+                        fillColor=color(a["fill"]),
+                        strokeColor=color(a["stroke"]),
+                        strokeWidth=0.8 if a["stroke"] else 0,
+                    )
+                )
+            elif s.kind == "line":
+                items.append(
+                    Line(
+                        a["x1"],
+                        h - a["y1"],
+                        a["x2"],
+                        h - a["y2"],
+                        strokeColor=color(a["stroke"]),
+                        strokeWidth=a["sw"],
+                        strokeDashArray=[float(v) for v in a["dash"].split()]
+                        if a["dash"]
+                        else None,
+                    )
+                )
+            elif s.kind == "polygon":
+                pts = [v for x, y in a["points"] for v in (x, h - y)]
+                items.append(
+                    Polygon(pts, fillColor=color(a["fill"]), strokeColor=None, strokeWidth=0)
+                )
+            elif s.kind == "polyline":
+                pts = [v for x, y in a["points"] for v in (x, h - y)]
+                items.append(PolyLine(pts, strokeColor=color(a["stroke"]), strokeWidth=a["sw"]))
+            elif s.kind == "circle":
+                items.append(
+                    Circle(
+                        a["cx"],
+                        h - a["cy"],
+                        a["r"],
+                        fillColor=color(a["fill"]),
+                        strokeColor=color(a["stroke"]),
+                        strokeWidth=a["sw"] if a["stroke"] else 0,
+                    )
+                )
+            elif s.kind == "text":
+                items.append(
+                    String(
+                        a["x"],
+                        h - a["y"],
+                        s.text,
+                        fontName=bold_font if a["bold"] else font,
+                        fontSize=a["size"],
+                        fillColor=color(a["fill"]),
+                        textAnchor=a["anchor"],
+                    )
+                )
+        for item in items:
+            d.add(item)
+        if scale != 1.0:
+            d.scale(scale, scale)
+        return d
+
+
+def _n(v: float) -> str:
+    text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return text if text != "-0" else "0"
+
+
+def _svg_shape(s: Shape) -> str:
+    a = s.attrs
+    if s.kind == "rect":
+        stroke = f' stroke="{a["stroke"]}"' if a["stroke"] else ""
+        rx = f' rx="{_n(a["rx"])}"' if a["rx"] else ""
+        return (
+            f'<rect x="{_n(a["x"])}" y="{_n(a["y"])}" width="{_n(a["w"])}" '
+            f'height="{_n(a["h"])}" fill="{a["fill"]}"{stroke}{rx}/>'
+        )
+    if s.kind == "line":
+        dash = f' stroke-dasharray="{a["dash"]}"' if a["dash"] else ""
+        return (
+            f'<line x1="{_n(a["x1"])}" y1="{_n(a["y1"])}" x2="{_n(a["x2"])}" y2="{_n(a["y2"])}" '
+            f'stroke="{a["stroke"]}" stroke-width="{_n(a["sw"])}"{dash}/>'
+        )
+    if s.kind in ("polygon", "polyline"):
+        pts = " ".join(f"{_n(x)},{_n(y)}" for x, y in a["points"])
+        if s.kind == "polygon":
+            return f'<polygon points="{pts}" fill="{a["fill"]}"/>'
+        return (
+            f'<polyline points="{pts}" fill="none" stroke="{a["stroke"]}" '
+            f'stroke-width="{_n(a["sw"])}" stroke-linejoin="round"/>'
+        )
+    if s.kind == "circle":
+        stroke = f' stroke="{a["stroke"]}" stroke-width="{_n(a["sw"])}"' if a["stroke"] else ""
+        return (
+            f'<circle cx="{_n(a["cx"])}" cy="{_n(a["cy"])}" r="{_n(a["r"])}" '
+            f'fill="{a["fill"]}"{stroke}/>'
+        )
+    weight = ' font-weight="700"' if a["bold"] else ""
+    return (
+        f'<text x="{_n(a["x"])}" y="{_n(a["y"])}" font-size="{_n(a["size"])}" '
+        f'text-anchor="{a["anchor"]}" fill="{a["fill"]}"{weight}>{escape(s.text)}</text>'
+    )
+
+
+# --- scales -----------------------------------------------------------------------
+def axis_range(values, pad: float = 0.0) -> tuple[float, float]:
+    """A range in steps of 10% holding every value (shares), at most 0..1."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return 0.0, 1.0
+    lo = max(0.0, math.floor((min(vals) - pad) * 10) / 10)
+    hi = min(1.0, math.ceil((max(vals) + pad) * 10) / 10)
+    if hi - lo < 0.2:
+        lo = max(0.0, hi - 0.2)
+        hi = min(1.0, lo + 0.2)
+    return lo, hi
+
+
+def _ticks(lo: float, hi: float, max_intervals: int = 4) -> list[float]:
+    span = hi - lo
+    step = next(
+        (st for st in (0.05, 0.1, 0.2, 0.25, 0.5) if span / st <= max_intervals + 1e-9), 0.5
+    )
+    n = int(math.floor(span / step + 1e-9))
+    return [round(lo + i * step, 4) for i in range(n + 1)]
+
+
+# --- row cells (tables of criteria, units, desks...) ----------------------------------
+CELL_W, CELL_H = 220.0, 22.0
+CELL_PAD = 16.0
+
+
+def _x(v: float, lo: float, hi: float, width: float = CELL_W, pad: float = CELL_PAD) -> float:
+    v = min(max(v, lo), hi)
+    return pad + (v - lo) / (hi - lo) * (width - 2 * pad)
+
+
+def interval_cell(
+    estimate: float | None,
+    low: float | None,
+    high: float | None,
+    target: float | None,
+    *,
+    lo: float = 0.0,
+    hi: float = 1.0,
+    bar: bool = True,
+    small: bool = False,
+    title: str = "",
+) -> Scene:
+    """One row's estimate (bar from ``lo``, or a dot), its interval and the target line."""
+    s = Scene(CELL_W, CELL_H, title)
+    mid = CELL_H / 2
+    s.rect(_x(lo, lo, hi), 4, _x(hi, lo, hi) - _x(lo, lo, hi), CELL_H - 8, BAR_BG)
+    if estimate is not None:
+        if bar:
+            s.rect(_x(lo, lo, hi), 5, _x(estimate, lo, hi) - _x(lo, lo, hi), CELL_H - 10, BAR)
+        if low is not None and high is not None:
+            x1, x2 = _x(low, lo, hi), _x(high, lo, hi)
+            s.line(x1, mid, x2, mid, TEXT, 1.5)
+            s.line(x1, mid - 5, x1, mid + 5, TEXT, 1.5)
+            s.line(x2, mid - 5, x2, mid + 5, TEXT, 1.5)
+        if not bar:
+            if small:
+                s.circle(_x(estimate, lo, hi), mid, 4.5, "#ffffff", ACCENT, 2)
+            else:
+                s.circle(_x(estimate, lo, hi), mid, 4.5, ACCENT)
+    if target is not None and lo <= target <= hi:
+        x = _x(target, lo, hi)
+        s.line(x, 1, x, CELL_H - 1, TARGET, 2, "3 2")
+    return s
+
+
+def axis_cell(lo: float, hi: float, locale: str = "vi") -> Scene:
+    """The tick labels over a column of ``interval_cell``s."""
+    s = Scene(CELL_W, CELL_H, "")
+    for t in _ticks(lo, hi):
+        s.text(_x(t, lo, hi), 15, fmt.pct(t, locale, 0), 11, "middle", fill=MUTED)
+    return s
+
+
+def share_bar(estimate: float | None, title: str = "") -> Scene:
+    """A plain 0-100% bar (public board): stretch it to the row's width."""
+    s = Scene(100.0, 10.0, title)
+    s.rect(0, 0, 100, 10, BAR_BG)
+    if estimate is not None:
+        s.rect(0, 0, 100 * min(max(estimate, 0.0), 1.0), 10, BAR)
+    return s
+
+
+# --- the overall index ---------------------------------------------------------------
+def overall_gauge(
+    estimate: float | None,
+    low: float | None,
+    high: float | None,
+    target: float | None,
+    locale: str = "vi",
+    title: str = "",
+) -> Scene:
+    """A 0-100% bar with the interval and the target marked and labelled."""
+    w, h = 380.0, 58.0
+    s = Scene(w, h, title)
+    pad = 8.0
+
+    def x(v: float) -> float:
+        return pad + v * (w - 2 * pad)
+
+    s.rect(x(0), 8, x(1) - x(0), 20, BAR_BG, rx=3)
+    if estimate is not None:
+        s.rect(x(0), 8, x(estimate) - x(0), 20, BAR, rx=3)
+        if low is not None and high is not None:
+            s.line(x(low), 18, x(high), 18, TEXT, 2)
+            s.line(x(low), 11, x(low), 25, TEXT, 2)
+            s.line(x(high), 11, x(high), 25, TEXT, 2)
+    if target is not None:
+        s.line(x(target), 3, x(target), 33, TARGET, 2.5, "4 2")
+    for t in (0, 0.25, 0.5, 0.75, 1.0):
+        anchor = "start" if t == 0 else ("end" if t == 1 else "middle")
+        s.text(x(t), 50, fmt.pct(t, locale, 0), 13, anchor, fill=MUTED)
+    return s
+
+
+# --- horizontal bars with labels (PDF) -------------------------------------------------
+def labelled_bars(
+    rows: list[tuple[str, float | None, float | None, float | None]],
+    target: float | None,
+    locale: str = "vi",
+    *,
+    width: float = 480.0,
+    label_width: float = 190.0,
+    title: str = "",
+) -> Scene:
+    """Rows of (label, estimate, low, high) as bars 0..100% with intervals and the target."""
+    row_h, top, bottom = 22.0, 6.0, 22.0
+    h = top + row_h * len(rows) + bottom
+    s = Scene(width, h, title)
+    x0, x1 = label_width + 8, width - 40
+
+    def x(v: float) -> float:
+        return x0 + min(max(v, 0.0), 1.0) * (x1 - x0)
+
+    for t in (0, 0.25, 0.5, 0.75, 1.0):
+        s.line(x(t), top, x(t), top + row_h * len(rows), GRID, 0.6)
+        s.text(x(t), h - 6, fmt.pct(t, locale, 0), 8, "middle", fill=MUTED)
+    for i, (label, est, low, high) in enumerate(rows):
+        y = top + i * row_h
+        s.text(label_width, y + 14, _clip(label, 46), 8, "end")
+        if est is None:
+            continue
+        s.rect(x(0), y + 5, x(est) - x(0), row_h - 10, BAR)
+        if low is not None and high is not None:
+            s.line(x(low), y + row_h / 2, x(high), y + row_h / 2, TEXT, 1.2)
+            s.line(x(low), y + 7, x(low), y + row_h - 7, TEXT, 1.2)
+            s.line(x(high), y + 7, x(high), y + row_h - 7, TEXT, 1.2)
+        s.text(x(high if high is not None else est) + 4, y + 14, fmt.pct(est, locale), 8)
+    if target is not None:
+        s.line(x(target), top - 2, x(target), top + row_h * len(rows) + 2, TARGET, 1.5, "3 2")
+    return s
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+# --- the monthly trend ----------------------------------------------------------------
+def trend_chart(
+    points: list[tuple[str, float | None, float | None, float | None]],
+    target: float | None,
+    locale: str = "vi",
+    *,
+    width: float = 560.0,
+    height: float = 240.0,
+    font: float = 13.0,
+    title: str = "",
+) -> Scene:
+    """Monthly estimates (label, estimate, low, high) as a line with its interval band."""
+    s = Scene(width, height, title)
+    left, right, top, bottom = 8 + font * 3.2, 10.0, 12.0, font * 2.2
+    values = [v for _l, e, lo, hi in points for v in (e, lo, hi)]
+    if target is not None:
+        values.append(target)
+    lo, hi = axis_range(values)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def y(v: float) -> float:
+        return top + (1 - (min(max(v, lo), hi) - lo) / (hi - lo)) * plot_h
+
+    n = max(len(points), 1)
+
+    def x(i: int) -> float:
+        return left + (i + 0.5) * plot_w / n
+
+    for t in _ticks(lo, hi, 5):
+        s.line(left, y(t), width - right, y(t), GRID, 0.8)
+        s.text(left - 6, y(t) + font * 0.35, fmt.pct(t, locale, 0), font * 0.85, "end", fill=MUTED)
+    # The band and the line break where a month has no estimate.
+    runs: list[list[int]] = [[]]
+    for i, (_label, est, low, high) in enumerate(points):
+        if est is None or low is None or high is None:
+            runs.append([])
+        else:
+            runs[-1].append(i)
+    for run in runs:
+        if not run:
+            continue
+        upper = [(x(i), y(points[i][3])) for i in run]
+        lower = [(x(i), y(points[i][2])) for i in reversed(run)]
+        if len(run) == 1:
+            i = run[0]
+            s.rect(x(i) - 6, y(points[i][3]), 12, y(points[i][2]) - y(points[i][3]), BAND)
+        else:
+            s.polygon(upper + lower, BAND)
+            s.polyline([(x(i), y(points[i][1])) for i in run], ACCENT, 2.5)
+    for i, (_label, est, _low, _high) in enumerate(points):
+        if est is not None:
+            s.circle(x(i), y(est), 3.5, ACCENT)
+    if target is not None:
+        s.line(left, y(target), width - right, y(target), TARGET, 2, "6 4")
+    step = 1 if n <= 8 else 2
+    for i, (label, *_rest) in enumerate(points):
+        if i % step == 0:
+            s.text(x(i), height - font * 0.8, label, font * 0.85, "middle", fill=MUTED)
+    return s

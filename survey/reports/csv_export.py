@@ -1,0 +1,152 @@
+"""The response file: tidy CSV (UTF-8 with BOM) and its codebook.
+
+``data.csv`` holds one row per response, as ``survey analyze`` reads it back:
+``response_id, unit, desk, sector, sector_group, day, excluded, flags``, the
+demographics, one column per item (1..5, ``NA`` = không áp dụng, empty = not
+answered) and the comment.  The codebook names every column and every code.
+
+Rows are produced chunk by chunk from the database, so a large file streams
+(web) or shows a progress bar (command line) without holding every row.
+
+Every text cell that a spreadsheet would read as a formula (starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is prefixed with an
+apostrophe, here and in the Excel report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.models import Comment, Response
+from survey.reports import data
+from survey.reports.data import NONE_CODE, Selection
+
+BOM = "\ufeff"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _line(values) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow([neutralise(v) for v in values])
+    return buf.getvalue()
+
+
+def columns(sel: Selection) -> list[str]:
+    q = sel.questionnaire
+    return [
+        *data.BASE_COLUMNS,
+        *data.demographic_columns(q),
+        *q.all_item_codes(),
+        "comment",
+    ]
+
+
+def rows(session: Session, sel: Selection, progress: data.Progress | None = None) -> Iterator[str]:
+    """The CSV text piece by piece: BOM and header first, then one piece per chunk."""
+    q = sel.questionnaire
+    codes = q.all_item_codes()
+    demographics = data.demographic_columns(q)
+    names = columns(sel)
+    yield BOM + _line(names)
+    lookup = data.Lookup.load(session, sel)
+    for chunk in data.iter_chunks(session, sel, lookup, extra_columns=demographics):
+        ids = chunk["response_id"].tolist()
+        texts = dict(
+            session.execute(
+                select(Comment.response_id, Comment.text).where(Comment.response_id.in_(ids))
+            ).all()
+        )
+        chunk = data.text_items(chunk, codes)
+        chunk["day"] = chunk["day"].dt.strftime("%Y-%m-%d")
+        chunk["excluded"] = chunk["excluded"].map({True: "true", False: "false"})
+        chunk["comment"] = chunk["response_id"].map(texts).fillna("")
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        for record in chunk[names].itertuples(index=False, name=None):
+            writer.writerow([neutralise(v) for v in record])
+        if progress is not None:
+            progress(len(chunk))
+        yield buf.getvalue()
+
+
+def codebook_rows(session: Session, sel: Selection) -> list[list[str]]:
+    """variable, value, label, description: every column, then the codes it holds."""
+    q = sel.questionnaire
+    lookup = data.Lookup.load(session, sel)
+    out: list[list[str]] = [["variable", "value", "label", "description"]]
+    out += [
+        ["response_id", "", "Mã phiếu", "Số định danh của phiếu trong hệ thống"],
+        ["unit", "", "Đơn vị", "Mã đơn vị nơi phiếu được ghi nhận (xem danh sách mã bên dưới)"],
+        ["desk", "", "Quầy", "Mã quầy (mã in trên áp phích QR)"],
+        ["sector", "", "Lĩnh vực", f"Mã lĩnh vực thủ tục; {NONE_CODE} = không rõ lĩnh vực"],
+        ["sector_group", "", "Nhóm lĩnh vực", f"Mã nhóm lĩnh vực; {NONE_CODE} = không thuộc nhóm"],
+        ["day", "", "Ngày", "Ngày trả lời theo giờ Việt Nam (YYYY-MM-DD)"],
+        ["excluded", "", "Bị loại", "true = phiếu bị gắn cờ nghi ngờ, không tính vào chỉ số"],
+        ["flags", "", "Cờ chất lượng", "Lý do gắn cờ (burst = gửi dồn dập, ...)"],
+    ]
+    for d in q.demographics:
+        if d.code in data.DEMOGRAPHIC_COLUMNS:
+            out.append(
+                [d.code, "", d.label.get("vi", d.code), "Thông tin người trả lời (tùy chọn)"]
+            )
+            out += [[d.code, c.code, c.label.get("vi", c.code), ""] for c in d.choices]
+    scale = [
+        *[[str(p.value), p.label.get("vi", "")] for p in q.scale.points],
+        ["NA", q.scale.na_label.get("vi", "Không áp dụng")],
+        ["", "Không trả lời"],
+    ]
+    for c in q.criteria:
+        for it in c.items:
+            out.append(
+                [it.code, "", it.text.get("vi", ""), f"Tiêu chí {c.code}: {c.name.get('vi', '')}"]
+            )
+    if q.overall_item is not None:
+        out.append(
+            [
+                q.overall_item.code,
+                "",
+                q.overall_item.text.get("vi", ""),
+                "Câu hỏi chung (không tính vào chỉ số)",
+            ]
+        )
+    out.append(
+        ["(mọi câu hỏi)", "", "Thang đo", f"Mức {q.scale.satisfied_min} trở lên là hài lòng"]
+    )
+    out += [["(mọi câu hỏi)", value, label, ""] for value, label in scale]
+    out.append(["comment", "", "Ý kiến", "Ý kiến, kiến nghị, phản ánh người dân ghi thêm"])
+    for uid in sorted(lookup.units, key=lambda i: lookup.units[i][0]):
+        code, name = lookup.units[uid]
+        out.append(["unit", code, name, ""])
+    desks = session.execute(select(Response.desk_id).where(*data.filters(sel)).distinct()).scalars()
+    lookup.add_desks(session, list(desks))
+    for code, name, _unit in sorted(lookup.desks.values()):
+        out.append(["desk", code, name, ""])
+    for code, name, _grp in sorted(lookup.sectors.values()):
+        out.append(["sector", code, name, ""])
+    for code, name in sorted(lookup.groups.items()):
+        out.append(["sector_group", code, name, ""])
+    out.append(
+        [
+            "questionnaire",
+            sel.version.key,
+            q.title.get("vi", ""),
+            "Mẫu phiếu của các phiếu trong tệp",
+        ]
+    )
+    return out
+
+
+def codebook(session: Session, sel: Selection) -> str:
+    return BOM + "".join(_line(r) for r in codebook_rows(session, sel))

@@ -1,0 +1,259 @@
+"""A ``Report`` turned into the rows and charts the dashboard shows (formatted, localised).
+
+No Flask here: the caller passes the locale and its gettext function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from markupsafe import Markup
+
+from survey.reports import charts
+from survey.reports import fmt as f
+from survey.services import reporting
+from survey.services.reporting import SMALL_N, Gettext, Report
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    n: int
+    estimate: str
+    interval: str
+    verdict: str | None  # dat | khong_dat | chua_du_can_cu
+    verdict_label: str
+    more_needed: str | None
+    target: str
+    small: bool
+    chart: Markup
+    n_text: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    rows: list[Row]
+    axis: Markup
+    has_rate: bool = False
+
+
+def text_of(names: dict[str, str], locale: str) -> str:
+    return names.get(locale) or names.get("vi") or next(iter(names.values()), "")
+
+
+def _row(
+    report: Report,
+    key: str,
+    name: str,
+    stat: dict,
+    n: int,
+    locale: str,
+    _: Gettext,
+    *,
+    lo=0.0,
+    hi=1.0,
+    bar=True,
+) -> Row:
+    small = n < SMALL_N
+    chart = charts.interval_cell(
+        stat["estimate"],
+        stat["ci_low"],
+        stat["ci_high"],
+        stat["target"],
+        lo=lo,
+        hi=hi,
+        bar=bar,
+        small=small,
+        title=f"{name}: {f.pct(stat['estimate'], locale)}",
+    ).svg("cell", fixed=True)
+    return Row(
+        key=key,
+        name=name,
+        n=n,
+        estimate=f.pct(stat["estimate"], locale),
+        interval=f.interval(stat["ci_low"], stat["ci_high"], locale),
+        verdict=stat["verdict"],
+        verdict_label=reporting.verdict_label(stat["verdict"], _),
+        more_needed=f.num(stat["more_needed"], locale) if stat["more_needed"] else None,
+        target=f.pct(stat["target"], locale, 0) if stat["target"] is not None else "",
+        small=small,
+        chart=chart,
+        n_text=f.num(n, locale),
+    )
+
+
+def criteria_table(report: Report, locale: str, _: Gettext) -> Table:
+    rows = [
+        _row(report, c["code"], text_of(c["name"], locale), c, c["n"], locale, _)
+        for c in report.result["criteria"]
+    ]
+    return Table(
+        "criteria", _("Sáu tiêu chí"), rows, charts.axis_cell(0, 1, locale).svg("cell", True)
+    )
+
+
+def ranking(report: Report, name: str, title: str, locale: str, _: Gettext) -> Table:
+    entries = report.ranked(name)
+    lo, hi = charts.axis_range(
+        [
+            v
+            for e in entries
+            for v in (e["overall"]["ci_low"], e["overall"]["ci_high"], e["overall"]["target"])
+        ]
+    )
+    rows = []
+    rates = report.rates.get(name, {})
+    for e in entries:
+        row = _row(
+            report,
+            e["key"],
+            reporting.group_name(report, name, e["key"], _),
+            e["overall"],
+            e["n"],
+            locale,
+            _,
+            lo=lo,
+            hi=hi,
+            bar=False,
+        )
+        rate = rates.get(e["key"])
+        row.extra["rate"] = f.pct(rate.share, locale) if rate and rate.share is not None else ""
+        if name == "desk" and len(report.labels.units) > 1:
+            row.extra["unit"] = report.labels.desk_units.get(e["key"], "")
+        rows.append(row)
+    axis = charts.axis_cell(lo, hi, locale).svg("cell", True)
+    return Table(name, title, rows, axis, has_rate=bool(rates))
+
+
+@dataclass
+class ItemRow:
+    code: str
+    text: str
+    criterion: str
+    n: str
+    n_na: str
+    estimate: str
+    interval: str
+    mean: str
+    small: bool
+
+
+def item_rows(report: Report, locale: str) -> list[ItemRow]:
+    q = report.questionnaire
+    texts = {it.code: text_of(it.text, locale) for it in q.items()}
+    return [
+        ItemRow(
+            code=i["code"],
+            text=texts.get(i["code"], ""),
+            criterion=i["criterion"],
+            n=f.num(i["n"], locale),
+            n_na=f.num(i["n_na"], locale),
+            estimate=f.pct(i["estimate"], locale),
+            interval=f.interval(i["ci_low"], i["ci_high"], locale),
+            mean=f.num(i["mean_score"]["estimate"], locale, 2)
+            if i["mean_score"]["estimate"] is not None
+            else f.DASH,
+            small=i["n"] < SMALL_N,
+        )
+        for i in report.result["items"]
+    ]
+
+
+@dataclass
+class TrendRow:
+    label: str
+    n: str
+    estimate: str
+    interval: str
+    small: bool
+
+
+def trend(report: Report, locale: str, _: Gettext) -> tuple[Markup | None, list[TrendRow]]:
+    months = report.months()
+    if not months:
+        return None, []
+    points = []
+    rows = []
+    for e in months:
+        m = date.fromisoformat(e["key"] + "-01")
+        o = e["overall"]
+        points.append(
+            (f.month(m, locale, short=True).split("/")[0], o["estimate"], o["ci_low"], o["ci_high"])
+        )
+        rows.append(
+            TrendRow(
+                f.month(m, locale),
+                f.num(e["n"], locale),
+                f.pct(o["estimate"], locale),
+                f.interval(o["ci_low"], o["ci_high"], locale),
+                e["n"] < SMALL_N,
+            )
+        )
+    chart = charts.trend_chart(
+        points,
+        report.targets.overall.threshold,
+        locale,
+        title=_("Chỉ số hài lòng chung theo tháng, với khoảng tin cậy"),
+    ).svg("trend")
+    return chart, rows
+
+
+def dashboard(report: Report, locale: str, _: Gettext) -> dict:
+    """Everything the dashboard template shows, formatted."""
+    r = report.result
+    o = r["overall"]
+    rate = report.rate
+    chart, trend_rows = trend(report, locale, _)
+    mean = r["mean_score"]["estimate"]
+    return {
+        "overall": {
+            "estimate": f.pct(o["estimate"], locale),
+            "interval": f.interval(o["ci_low"], o["ci_high"], locale),
+            "verdict": o["verdict"],
+            "verdict_label": reporting.verdict_label(o["verdict"], _),
+            "more_needed": f.num(o["more_needed"], locale) if o["more_needed"] else None,
+            "target": f.pct(o["target"], locale, 0) if o["target"] is not None else None,
+            "target_text": reporting.target_text(report, locale, _),
+            "gauge": charts.overall_gauge(
+                o["estimate"],
+                o["ci_low"],
+                o["ci_high"],
+                o["target"],
+                locale,
+                title=_("Chỉ số hài lòng chung"),
+            ).svg("gauge"),
+            "mean": f.num(mean, locale, 2) if mean is not None else None,
+            "level": f.pct(r["level"], locale, 0),
+        },
+        "counts": {
+            "responses": f.num(r["n_responses"], locale),
+            "received": f.num(report.n_received, locale),
+            "excluded": f.num(r["n_excluded"], locale),
+            "rate": f.pct(rate.share, locale) if rate and rate.share is not None else None,
+            "volume": f.num(rate.volume, locale) if rate else None,
+            "rate_responses": f.num(rate.responses, locale) if rate else None,
+        },
+        "criteria": criteria_table(report, locale, _),
+        "items": item_rows(report, locale),
+        "rankings": [
+            ranking(report, "unit", _("Đơn vị"), locale, _),
+            ranking(report, "desk", _("Quầy"), locale, _),
+            ranking(report, "sector_group", _("Nhóm lĩnh vực"), locale, _),
+            ranking(report, "sector", _("Lĩnh vực"), locale, _),
+        ],
+        "trend_chart": chart,
+        "trend": trend_rows,
+        "notes": [reporting.note_text(n, _) for n in report.notes],
+        "method": reporting.method_lines(report, locale, _),
+        "comments": {
+            reporting.kind_label(k, _): f.num(v, locale)
+            for k, v in sorted(report.comment_counts.items())
+        },
+        "period": f"{f.day(report.selection.start, locale)} – {f.day(report.selection.end, locale)}",
+        "small_n": SMALL_N,
+    }

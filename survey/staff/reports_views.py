@@ -1,0 +1,261 @@
+"""Results dashboard and report exports under /staff/reports (the staff blueprint).
+
+Views parse the query string and render; the selection is checked against
+the user's scope in ``reports.data.resolve`` (``results.view`` for the
+dashboard, ``results.export`` for files), so a unit, desk or job of another
+subtree is a 403 (or 404) however the URL is written.
+
+Large exports never hold a request open: the response file (CSV) streams
+chunk by chunk, and a JSON, Excel or PDF report of more than
+``REPORTS_INLINE_MAX_RESPONSES`` responses is built by a background job with
+a status page.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from survey.models import Desk, Unit
+from survey.reports import csv_export, data, export, jobs, view
+from survey.services import access, org_admin, reporting, units
+from survey.services import volumes as volume_svc
+from survey.services.reporting import SelectionError
+from survey.staff import bp
+from survey.staff.forms import ActionForm
+from survey.web_db import get_session
+
+INLINE_MAX = 20_000
+FIELDS = ("unit", "from", "to", "desk", "sector", "group", "q")
+FORMATS = ("json", "xlsx", "pdf")
+
+
+def _today():
+    return volume_svc.local_today(current_app.config["SURVEY"]["TIMEZONE"])
+
+
+def _locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def _raw(source) -> dict[str, str]:
+    """The selection fields as sent (first value of each, trimmed and bounded)."""
+    return {k: (source.get(k) or "").strip()[:64] for k in FIELDS}
+
+
+def _values(raw: dict[str, str]) -> dict:
+    """Keyword arguments for ``reporting.build`` / ``data.resolve``."""
+    return {
+        "unit": raw["unit"] or None,
+        "start": data.parse_day(raw["from"], "from"),
+        "end": data.parse_day(raw["to"], "to"),
+        "desk": raw["desk"] or None,
+        "sector": raw["sector"] or None,
+        "group": raw["group"] or None,
+        "questionnaire": raw["q"] or None,
+    }
+
+
+def _selection_message(exc: SelectionError) -> str:
+    return {
+        "unknown_unit": _("Không có đơn vị mã “%(value)s”.", value=exc.value),
+        "unit_required": _("Xin chọn đơn vị."),
+        "unknown_desk": _("Không có quầy mã “%(value)s”.", value=exc.value),
+        "desk_outside_unit": _("Quầy đã chọn không thuộc đơn vị đã chọn."),
+        "unknown_sector": _("Không có lĩnh vực mã “%(value)s”.", value=exc.value),
+        "unknown_group": _("Không có nhóm lĩnh vực mã “%(value)s”.", value=exc.value),
+        "sector_outside_group": _("Lĩnh vực đã chọn không thuộc nhóm lĩnh vực đã chọn."),
+        "bad_date": _("Ngày “%(value)s” không hợp lệ (dạng ngày/tháng/năm).", value=exc.value),
+        "period_reversed": _("Ngày bắt đầu phải trước ngày kết thúc."),
+        "unknown_questionnaire": _("Không có mẫu phiếu “%(value)s”.", value=exc.value),
+        "no_questionnaire": _("Chưa có mẫu phiếu nào được phát hành."),
+    }.get(exc.code, _("Lựa chọn không hợp lệ."))
+
+
+def _choices(db, unit_ids: frozenset[int] | set[int] | None) -> dict:
+    tree = org_admin.unit_tree(db, g.user)
+    desks = []
+    if unit_ids:
+        desks = list(
+            db.execute(
+                select(Desk.code, Desk.name, Unit.code)
+                .join(Unit, Desk.unit_id == Unit.id)
+                .where(Desk.unit_id.in_(sorted(unit_ids)))
+                .order_by(Unit.code, Desk.name)
+            )
+        )
+    return {
+        "tree": tree,
+        "desks": desks,
+        "sectors": org_admin.list_sectors(db),
+        "groups": org_admin.list_groups(db),
+    }
+
+
+def _error_page(raw: dict[str, str], message: str, status: int = 400):
+    db = get_session()
+    home = db.get(Unit, g.user.unit_id) if g.user.unit_id else None
+    ids = units.subtree_ids(db, home.id) if home else set()
+    return render_template(
+        "reports/dashboard.html",
+        raw=raw,
+        error=message,
+        model=None,
+        report=None,
+        versions=[],
+        **_choices(db, ids),
+    ), status
+
+
+@bp.get("/reports")
+def reports():
+    raw = _raw(request.args)
+    db = get_session()
+    try:
+        report = reporting.build(db, g.user, today=_today(), **_values(raw))
+    except SelectionError as exc:
+        return _error_page(raw, _selection_message(exc))
+    sel = report.selection
+    args = sel.args()
+    return render_template(
+        "reports/dashboard.html",
+        raw={k: args.get(k, "") for k in FIELDS},
+        error=None,
+        report=report,
+        model=view.dashboard(report, _locale(), _),
+        versions=[(v.key, n) for v, n in sel.versions],
+        args=args,
+        can_export=access.can(g.user, "results.export", sel.unit.id),
+        **_choices(db, sel.unit_ids),
+    )
+
+
+def _export_selection(raw: dict[str, str]):
+    return data.resolve(
+        get_session(), g.user, today=_today(), action="results.export", **_values(raw)
+    )
+
+
+def _attachment(payload: bytes, fmt: str, name: str) -> Response:
+    return Response(
+        payload,
+        mimetype=export.MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/reports/export.<any(json, xlsx, pdf):fmt>")
+def report_export(fmt: str):
+    raw = _raw(request.args)
+    db = get_session()
+    try:
+        sel = _export_selection(raw)
+    except SelectionError as exc:
+        return _error_page(raw, _selection_message(exc))
+    total = data.count_responses(db, sel)
+    limit = current_app.config.get("REPORTS_INLINE_MAX_RESPONSES", INLINE_MAX)
+    if total > limit:
+        return render_template(
+            "reports/job_start.html",
+            fmt=fmt,
+            total=total,
+            args=sel.args(),
+            form=ActionForm(formdata=None),
+        )
+    report = reporting.build_for(db, sel)
+    return _attachment(export.render(db, report, fmt), fmt, export.filename(sel, fmt))
+
+
+@bp.post("/reports/jobs")
+def report_job_start():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    fmt = request.form.get("fmt", "")
+    if fmt not in FORMATS:
+        abort(400)
+    raw = _raw(request.form)
+    try:
+        values = _values(raw)
+        sel = _export_selection(raw)
+    except SelectionError as exc:
+        return _error_page(raw, _selection_message(exc))
+    job = jobs.start(
+        current_app._get_current_object(),
+        user_id=g.user.id,
+        fmt=fmt,
+        values=values,
+        today=_today(),
+        total=data.count_responses(get_session(), sel),
+        filename=export.filename(sel, fmt),
+    )
+    return redirect(url_for("staff.report_job", token=job.token), code=303)
+
+
+@bp.get("/reports/jobs/<token>")
+def report_job(token: str):
+    job = jobs.get(current_app._get_current_object(), token, g.user.id)
+    if job is None:
+        abort(404)
+    resp = Response(render_template("reports/job.html", job=job))
+    if job.state == "running":
+        resp.headers["Refresh"] = "2"
+    return resp
+
+
+@bp.get("/reports/jobs/<token>/file")
+def report_job_file(token: str):
+    app = current_app._get_current_object()
+    job = jobs.get(app, token, g.user.id)
+    if job is None or job.state != "done":
+        abort(404)
+    return send_file(
+        jobs.result_path(app, job),
+        mimetype=export.MIMETYPES[job.fmt],
+        as_attachment=True,
+        download_name=job.filename,
+    )
+
+
+@bp.get("/reports/data.csv")
+def report_csv():
+    raw = _raw(request.args)
+    try:
+        sel = _export_selection(raw)
+    except SelectionError as exc:
+        return _error_page(raw, _selection_message(exc))
+    # Streamed: the rows are read and sent chunk by chunk, whatever the size.
+    body = stream_with_context(csv_export.rows(get_session(), sel))
+    return Response(
+        body,
+        mimetype=export.MIMETYPES["csv"],
+        headers={"Content-Disposition": f'attachment; filename="{export.filename(sel, "csv")}"'},
+    )
+
+
+@bp.get("/reports/codebook.csv")
+def report_codebook():
+    raw = _raw(request.args)
+    try:
+        sel = _export_selection(raw)
+    except SelectionError as exc:
+        return _error_page(raw, _selection_message(exc))
+    name = export.filename(sel, "csv", "-codebook")
+    return Response(
+        csv_export.codebook(get_session(), sel),
+        mimetype=export.MIMETYPES["csv"],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

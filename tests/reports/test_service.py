@@ -1,0 +1,111 @@
+"""The reporting service: periods, formats, weighting fallback, empty selections, charts."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from survey.models import Response, Unit
+from survey.reports import charts, data, fmt
+from survey.services import reporting
+from survey.services.access import SystemActor
+from tests.reports.conftest import TODAY
+
+CLI = SystemActor()
+
+
+def test_periods():
+    assert data.default_period(date(2026, 11, 22)) == (date(2026, 1, 1), date(2026, 10, 31))
+    assert data.default_period(date(2027, 1, 5)) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert data.latest_complete_month(date(2027, 1, 5)) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert data.latest_complete_quarter(date(2026, 11, 22)) == (
+        2026,
+        3,
+        date(2026, 7, 1),
+        date(2026, 9, 30),
+    )
+    assert data.latest_complete_quarter(date(2026, 2, 1))[:2] == (2025, 4)
+    assert data.parse_day("22/11/2026", "from") == data.parse_day("2026-11-22", "from")
+    assert data.parse_day("", "from") is None
+    for bad in ("2026-02-30", "11/22/2026", "1900-01-01", "hôm nay"):
+        with pytest.raises(data.SelectionError):
+            data.parse_day(bad, "from")
+
+
+def test_vietnamese_and_english_formats():
+    assert fmt.pct(0.8534) == "85,3%" and fmt.pct(0.8534, "en") == "85.3%"
+    assert fmt.pct(0.85, digits=0) == "85%" and fmt.pct(None) == "–"
+    assert fmt.interval(0.831, 0.874) == "83,1–87,4%"
+    assert fmt.num(14027) == "14.027" and fmt.num(4.0512, digits=2) == "4,05"
+    assert fmt.day(date(2026, 11, 22)) == "22/11/2026"
+    assert fmt.month(date(2026, 10, 1)) == "Tháng 10/2026"
+    assert fmt.month(date(2026, 10, 1), "en") == "October 2026"
+    assert fmt.quarter(2026, 3) == "Quý III/2026" and fmt.quarter(2026, 3, "en") == "Q3 2026"
+
+
+def test_weighted_when_every_desk_month_has_a_volume(demo_db):
+    with demo_db.session() as s:
+        report = reporting.build(s, CLI, today=TODAY, unit="KH-CAMRANH")
+        assert report.weighted and report.result["design"]["weighting"] == "poststratification"
+        assert report.rate.volume > 0 and 0 < report.rate.share < 1
+        flagged = s.scalar(
+            select(func.count())
+            .select_from(Response)
+            .join(Unit, Response.unit_id == Unit.id)
+            .where(
+                Unit.code == "KH-CAMRANH",
+                Response.quality_flags != "",
+                Response.day <= date(2026, 10, 31),
+            )
+        )
+        assert report.result["n_excluded"] == flagged > 0
+
+
+def test_missing_volumes_fall_back_to_equal_weights_and_say_so(demo_db):
+    # November 2026 has responses but no imported volumes yet.
+    with demo_db.session() as s:
+        report = reporting.build(
+            s, CLI, today=TODAY, unit="KH-CAMRANH", start=date(2026, 10, 1), end=date(2026, 11, 22)
+        )
+        assert not report.weighted and report.result["design"]["weighting"] == "none"
+        notes = [reporting.note_text(n) for n in report.notes]
+        assert any("không gia quyền" in n and "11/2026" in n for n in notes)
+        assert report.overall["estimate"] is not None
+        doc = reporting.to_json(report)
+        assert doc["report"]["weighting"] == "none" and doc["report"]["notes"]
+
+
+def test_an_empty_selection_reports_nothing_without_failing(analyst):
+    query = "?from=2025-01-01&to=2025-12-31"
+    page = analyst.get(f"/staff/reports{query}")
+    assert page.status_code == 200
+    assert re.search(r'<p class="index">–</p>', page.get_data(as_text=True))
+    doc = analyst.get(f"/staff/reports/export.json{query}").get_json()
+    assert doc["n_responses"] == 0 and doc["overall"]["estimate"] is None
+    assert analyst.get(f"/staff/reports/export.pdf{query}").data.startswith(b"%PDF")
+    assert analyst.get(f"/staff/reports/export.xlsx{query}").status_code == 200
+
+
+def test_mixed_questionnaires_pick_the_most_answered_and_note_the_rest(demo_db):
+    with demo_db.session() as s:
+        report = reporting.build(s, CLI, today=TODAY, unit="KH-NHATRANG")
+        keys = [v.key for v, _n in report.selection.versions]
+        assert set(keys) == {"short@1", "standard@1"}
+        assert report.selection.version.key == keys[0]
+        assert any(n.code == "other_versions" for n in report.notes)
+        other = reporting.build(s, CLI, today=TODAY, unit="KH-NHATRANG", questionnaire=keys[1])
+        assert other.selection.version.key == keys[1]
+        # Response rates count every questionnaire: the citizen answered all the same.
+        assert report.rate == other.rate
+
+
+def test_charts_are_plain_svg():
+    svg = str(charts.trend_chart([("T1", 0.8, 0.75, 0.85), ("T2", None, None, None)], 0.83))
+    svg += str(charts.interval_cell(0.9, 0.85, 0.95, 0.83, title="<Quầy & 1>").svg("cell", True))
+    svg += str(charts.overall_gauge(0.84, 0.82, 0.86, 0.85).svg("gauge"))
+    assert "style" not in svg and "<script" not in svg and "href" not in svg
+    assert "&lt;Quầy &amp; 1&gt;" in svg
+    assert charts.axis_range([0.62, 0.97]) == (0.6, 1.0)
