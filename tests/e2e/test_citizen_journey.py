@@ -186,4 +186,7 @@ def test_no_serious_accessibility_violations(live_server, browser):
     page.locator("button.submit").tap()
     page.wait_for_selector("h1")
     assert run_axe(page) == []
+    page.goto(f"{base}/r/KH-CAMRANH")
+    assert "KH-CAMRANH" in page.url and page.locator("h1").count() == 1
+    assert run_axe(page) == []
     context.close()
