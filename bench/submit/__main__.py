@@ -249,7 +249,7 @@ def measure(server: str, port: int, pid: int, db: Database, n: int, args, items:
     for c in warm:
         c.close()
     rate = max(warm_result.rate, 1.0)
-    per_client = math.ceil(3 * rate * args.duration / n) + 20
+    per_client = math.ceil(1.6 * rate * args.duration / n) + 20
     if server == "baseline":  # cheap to make: no GET
         per_client = max(per_client, math.ceil(2000 * args.duration / n))
     per_client = max(2, min(per_client, args.max_posts // n))
@@ -364,7 +364,7 @@ def parse_args(argv=None):
         default="postgresql://postgres@127.0.0.1:5432/test",
         help=f"PostgreSQL server to create the {PG_DB} database on",
     )
-    p.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
+    p.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     p.add_argument("--workers", type=int, default=4, help="gunicorn -w")
     p.add_argument("--threads", type=int, default=4, help="gunicorn --threads (gthread)")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed warm-up")

@@ -37,15 +37,13 @@ def _desk_or_page(code: str):
     return found.desk, None
 
 
-def _render_form(
-    desk, version, *, sid, action, values=None, checked=None, status=200, submitted_at=None
-):
+def _render_form(desk, q, *, sid, action, values=None, checked=None, status=200, submitted_at=None):
     resp = make_response(
         render_template(
             "public/survey.html",
             desk=desk,
             action=action,
-            q=qsvc.definition(version),
+            q=q,
             lang=g.lang,
             sid=sid,
             values=values or {},
@@ -83,8 +81,8 @@ def survey_page(code: str):
 
 
 def _show_form(desk, action: str):
-    version = qsvc.for_desk(get_session(), desk)
-    if version is None:
+    resolved = qsvc.resolve_for_desk(get_session(), desk)
+    if resolved is None:
         abort(503)
     entry = None if request.args.get("moi") else open_forms.current(session_cookie, desk.code)
     if entry is None:
@@ -93,7 +91,7 @@ def _show_form(desk, action: str):
     else:
         sid = entry["sid"]
     submitted_at = entry["at"] if entry and entry["done"] else None
-    return _render_form(desk, version, sid=sid, action=action, submitted_at=submitted_at)
+    return _render_form(desk, resolved[1], sid=sid, action=action, submitted_at=submitted_at)
 
 
 def _desk_key() -> str:
@@ -124,10 +122,11 @@ def _submit(desk, action: str, link: links.Claims | None = None):
     if stored is not None:
         return _thanks(desk, stored.id, sid, stored.comment is not None)
 
-    version = qsvc.for_desk(session, desk)
-    if version is None:
+    resolved = qsvc.resolve_for_desk(session, desk)
+    if resolved is None:
         abort(503)
-    checked = check_form(request.form, qsvc.definition(version))
+    version_id, q = resolved
+    checked = check_form(request.form, q)
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
@@ -137,7 +136,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
     if not checked.ok:
         return _render_form(
             desk,
-            version,
+            q,
             sid=sid,
             action=action,
             values=request.form,
@@ -146,7 +145,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         )
     ctx = submission.Context(
         desk=desk,
-        questionnaire_version_id=version.id,
+        questionnaire_version_id=version_id,
         submission_id=sid,
         locale=g.lang,
         client_ip=request.remote_addr,

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,26 +95,23 @@ def local_day(now_utc: datetime, tz: str) -> date:
 
 
 def _quality_flags(session: Session, ctx: Context, client_hash, device_hash, checked, now):
-    flags = []
-    if checked.honeypot:
-        flags.append("honeypot")
-    if client_hash:
-        recent = session.scalar(
-            select(func.count())
-            .select_from(Response)
-            .where(
-                Response.client_hash == client_hash,
-                Response.desk_id == ctx.desk.id,
-                Response.submitted_at >= now - BURST_WINDOW,
-            )
+    flags = ["honeypot"] if checked.honeypot else []
+    if client_hash or device_hash:
+        # One query for both heuristics: this runs on every submission.
+        same_client = and_(
+            Response.client_hash == client_hash,
+            Response.desk_id == ctx.desk.id,
+            Response.submitted_at >= now - BURST_WINDOW,
         )
-        if recent >= BURST_LIMIT:
+        burst, device = session.execute(
+            select(
+                func.coalesce(func.sum(case((same_client, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Response.device_hash == device_hash, 1), else_=0)), 0),
+            ).where(or_(Response.client_hash == client_hash, Response.device_hash == device_hash))
+        ).one()
+        if client_hash and burst >= BURST_LIMIT:
             flags.append("burst")
-    if device_hash:
-        today = session.scalar(
-            select(func.count()).select_from(Response).where(Response.device_hash == device_hash)
-        )
-        if today >= DEVICE_DAY_LIMIT:
+        if device_hash and device >= DEVICE_DAY_LIMIT:
             flags.append("device_repeat")
     return ",".join(flags)
 
@@ -121,16 +120,30 @@ def find_by_submission_id(session: Session, sid: str) -> Response | None:
     return session.scalar(select(Response).where(Response.submission_id == sid))
 
 
+def _insert_once(session: Session, values: dict) -> int | None:
+    """INSERT ... ON CONFLICT (submission_id) DO NOTHING RETURNING id: None for a replay."""
+    table = Response.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["submission_id"])
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["submission_id"])
+    else:  # other backends: the unique constraint still decides (IntegrityError below)
+        stmt = insert(table)
+    return session.execute(stmt.values(**values).returning(table.c.id)).scalar()
+
+
 def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str) -> Stored:
-    """Write the response in one transaction; replays return the first one."""
-    existing = find_by_submission_id(session, ctx.submission_id)
-    if existing is not None:  # fast path for an ordinary replay
-        return Stored(existing.id, False)
+    """Write the response in one transaction; replays return the first one.
+
+    Core statements, not ORM objects: this is the hot path of the whole system
+    (one response row, one multi-row insert of its answers, maybe a comment).
+    """
     now = utcnow()
     day = local_day(now, tz)
     client_hash = daily_hash(secret, "ip", ctx.client_ip, day)
     device_hash = daily_hash(secret, "device", ctx.device_id, day)
-    response = Response(
+    values = dict(
         submission_id=ctx.submission_id,
         desk_id=ctx.desk.id,
         unit_id=ctx.desk.unit_id,
@@ -147,24 +160,39 @@ def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz:
         device_hash=device_hash,
         **{DEMOGRAPHIC_COLUMNS[k]: v for k, v in checked.demographics.items()},
     )
-    response.answers = [Answer(item_code=c, value=v) for c, v in checked.answers.items()]
-    if checked.comment:
-        response.comment = Comment(text=checked.comment, kind=checked.comment_kind)
-    session.add(response)
     try:
+        response_id = _insert_once(session, values)
+        if response_id is not None:
+            if checked.answers:
+                session.execute(
+                    insert(Answer.__table__),
+                    [
+                        {"response_id": response_id, "item_code": c, "value": v}
+                        for c, v in checked.answers.items()
+                    ],
+                )
+            if checked.comment:
+                session.execute(
+                    insert(Comment.__table__).values(
+                        response_id=response_id, text=checked.comment, kind=checked.comment_kind
+                    )
+                )
         session.commit()
     except IntegrityError:
         session.rollback()
-        # A concurrent copy won the race: acknowledge the stored one.
         winner = find_by_submission_id(session, ctx.submission_id)
-        if winner is not None:
+        if winner is not None:  # the race was decided by the unique constraint
             return Stored(winner.id, False)
         if ctx.case_hash and session.scalar(
             select(Response.id).where(Response.case_hash == ctx.case_hash)
         ):
             raise CaseAlreadyAnswered from None
         raise
-    return Stored(response.id, True)
+    if response_id is not None:
+        return Stored(response_id, True)
+    # ON CONFLICT skipped the insert: a replay, or a concurrent copy that won.
+    winner = find_by_submission_id(session, ctx.submission_id)
+    return Stored(winner.id, False)
 
 
 def add_comment(session: Session, response_id: int, text: str, kind: str) -> bool:
