@@ -175,18 +175,16 @@ def _link_or_page(token: str):
     except links.BadToken as exc:
         return None, None, _bad_link(exc)
     desk, page = _desk_or_page(claims.desk)
-    if page:
-        return None, None, page
-    if links.case_answered(get_session(), claims.case_hash):
-        return None, None, (render_template("public/case_done.html", desk=desk), 409)
-    return claims, desk, None
+    return claims, desk, page
 
 
 @bp.get("/l/<token>")
 def link_page(token: str):
-    _claims, desk, page = _link_or_page(token)
+    claims, desk, page = _link_or_page(token)
     if page:
         return page
+    if links.case_answered(get_session(), claims.case_hash):
+        return render_template("public/case_done.html", desk=desk), 409
     return _show_form(desk, url_for("public.link_submit", token=token))
 
 
@@ -194,13 +192,9 @@ def link_page(token: str):
 @csrf.exempt  # checked in _submit
 @limiter.limit("20 per minute;200 per hour")
 def link_submit(token: str):
-    # A replay of this link's acknowledged submission is handled in _submit,
-    # so check the link's case only after the submission id.
-    try:
-        claims = links.read_token(_settings()["SECRET_KEY"], token)
-    except links.BadToken as exc:
-        return _bad_link(exc)
-    desk, page = _desk_or_page(claims.desk)
+    # The case is checked by the unique case hash when storing, after the
+    # submission id, so a replay of this link's own answer still gets thanks.
+    claims, desk, page = _link_or_page(token)
     if page:
         return page
     return _submit(desk, url_for("public.link_submit", token=token), link=claims)

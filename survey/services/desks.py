@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey.models import Desk, Response, Unit
+from survey.models import Desk, DeskCodeHistory, Response, Unit
+from survey.services.codes import normalise
 
 
 def survey_url(base_url: str, code: str) -> str:
@@ -47,9 +48,6 @@ class PublicLookup:
 
 
 def find_by_public_code(session: Session, code: str) -> PublicLookup:
-    from survey.models import DeskCodeHistory
-    from survey.services.codes import normalise
-
     code = normalise(code)
     if not code.isascii() or not code.isalnum() or len(code) > 16:
         return PublicLookup(None)  # never send junk (NUL bytes, quotes) to the database
