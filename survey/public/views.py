@@ -7,13 +7,11 @@ import secrets
 from flask import abort, current_app, g, make_response, render_template, request, url_for
 from flask import session as session_cookie
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import ValidationError, validate_csrf
+from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 
 from survey.extensions import csrf, limiter
-from survey.public import bp, open_forms
-from survey.services import desks as desk_svc
-from survey.services import links, submission
-from survey.services import questionnaires as qsvc
+from survey.public import bp, open_forms, page_cache
+from survey.services import links, public_desks, submission
 from survey.services.form_check import MAX_COMMENT, check_form, check_late_comment
 from survey.web_db import get_session
 
@@ -26,8 +24,7 @@ def _settings():
 
 def _desk_or_page(code: str):
     """The active desk for a poster code, or the response to send instead."""
-    session = get_session()
-    found = desk_svc.find_by_public_code(session, code)
+    found = public_desks.lookup(get_session(), code)
     if found.desk is None:
         if found.replaced:
             return None, (render_template("errors/replaced.html"), 410)
@@ -81,8 +78,7 @@ def survey_page(code: str):
 
 
 def _show_form(desk, action: str):
-    resolved = qsvc.resolve_for_desk(get_session(), desk)
-    if resolved is None:
+    if desk.questionnaire is None:
         abort(503)
     entry = None if request.args.get("moi") else open_forms.current(session_cookie, desk.code)
     if entry is None:
@@ -91,7 +87,7 @@ def _show_form(desk, action: str):
     else:
         sid = entry["sid"]
     submitted_at = entry["at"] if entry and entry["done"] else None
-    return _render_form(desk, resolved[1], sid=sid, action=action, submitted_at=submitted_at)
+    return _render_form(desk, desk.questionnaire, sid=sid, action=action, submitted_at=submitted_at)
 
 
 def _desk_key() -> str:
@@ -117,15 +113,9 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         sid = submission.verify_submission_id(secret, request.form.get("sid"))
     except submission.SubmissionIdError:
         abort(400)
-    # A replay of an acknowledged submission: the same thanks page, nothing new.
-    stored = submission.find_by_submission_id(session, sid)
-    if stored is not None:
-        return _thanks(desk, stored.id, sid, stored.comment is not None)
-
-    resolved = qsvc.resolve_for_desk(session, desk)
-    if resolved is None:
+    q = desk.questionnaire
+    if q is None:
         abort(503)
-    version_id, q = resolved
     checked = check_form(request.form, q)
     try:
         validate_csrf(request.form.get("csrf_token"))
@@ -134,6 +124,12 @@ def _submit(desk, action: str, link: links.Claims | None = None):
             0, _l("Phiên làm việc đã hết hạn. Câu trả lời vẫn được giữ, xin bấm Gửi lại.")
         )
     if not checked.ok:
+        # A replay of an acknowledged submission (e.g. a retry after the
+        # session expired) still gets its thanks page; valid replays are
+        # recognised by the insert itself, so the common path skips this query.
+        stored = submission.find_by_submission_id(session, sid)
+        if stored is not None:
+            return _thanks(desk, sid, stored.has_comment)
         return _render_form(
             desk,
             q,
@@ -144,8 +140,9 @@ def _submit(desk, action: str, link: links.Claims | None = None):
             status=400,
         )
     ctx = submission.Context(
-        desk=desk,
-        questionnaire_version_id=version_id,
+        desk_id=desk.id,
+        unit_id=desk.unit_id,
+        questionnaire_version_id=desk.version_id,
         submission_id=sid,
         locale=g.lang,
         client_ip=request.remote_addr,
@@ -160,7 +157,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         result = submission.store(session, ctx, checked, secret, _settings()["TIMEZONE"])
     except submission.CaseAlreadyAnswered:
         return render_template("public/case_done.html", desk=desk), 409
-    return _thanks(desk, result.response_id, sid, bool(checked.comment))
+    return _thanks(desk, sid, result.has_comment)
 
 
 def _bad_link(exc: links.BadToken):
@@ -200,11 +197,17 @@ def link_submit(token: str):
     return _submit(desk, url_for("public.link_submit", token=token), link=claims)
 
 
-def _thanks(desk, response_id: int, sid: str, has_comment: bool):
+def _thanks(desk, sid: str, has_comment: bool):
     open_forms.remember(session_cookie, desk.code, sid, done=True)
-    resp = make_response(
-        render_template("public/thanks.html", desk=desk, sid=sid, has_comment=has_comment)
+    # Rendered once per desk, language and variant: it ends every submission.
+    html = page_cache.render(
+        "public/thanks.html",
+        (desk.code, desk.unit.code, desk.unit.name, has_comment),
+        {"sid": sid, "csrf_token": generate_csrf()},
+        desk=desk,
+        has_comment=has_comment,
     )
+    resp = make_response(html)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -235,7 +238,7 @@ def late_comment(code: str):
             comment=checked.comment[:MAX_COMMENT],
         ), 400
     submission.add_comment(session, stored.id, checked.comment, checked.comment_kind)
-    return _thanks(desk, stored.id, sid, True)
+    return _thanks(desk, sid, True)
 
 
 @bp.get("/privacy")

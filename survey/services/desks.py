@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey.models import Desk, DeskCodeHistory, Response, Unit
-from survey.services.codes import normalise
+from survey.models import Desk, Response, Unit
 
 
 def survey_url(base_url: str, code: str) -> str:
@@ -37,22 +36,3 @@ def list_desks(
         }
         for code, name, active, unit_code, n in session.execute(stmt)
     ]
-
-
-class PublicLookup:
-    """Result of resolving a poster code: the desk, or whether the code was replaced."""
-
-    def __init__(self, desk: Desk | None, replaced: bool = False) -> None:
-        self.desk = desk
-        self.replaced = replaced
-
-
-def find_by_public_code(session: Session, code: str) -> PublicLookup:
-    code = normalise(code)
-    if not code.isascii() or not code.isalnum() or len(code) > 16:
-        return PublicLookup(None)  # never send junk (NUL bytes, quotes) to the database
-    desk = session.scalar(select(Desk).where(Desk.code == code))
-    if desk is not None:
-        return PublicLookup(desk)
-    old = session.scalar(select(DeskCodeHistory.id).where(DeskCodeHistory.code == code))
-    return PublicLookup(None, replaced=old is not None)

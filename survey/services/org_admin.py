@@ -24,7 +24,6 @@ from survey.models import (
     Unit,
 )
 from survey.services import access, audit, units
-from survey.services import questionnaires as qsvc
 from survey.services.access import Actor
 from survey.services.codes import new_desk_code
 
@@ -214,7 +213,6 @@ def move_desk(session: Session, user: Actor, desk: Desk, new_unit: Unit) -> None
     desk.unit = new_unit
     session.flush()
     _record(session, user, "desk.move", "desk", desk.id, before, desk_snapshot(session, desk))
-    qsvc.forget_assignments()
 
 
 def set_desk_active(session: Session, user: Actor, desk: Desk, active: bool) -> None:
@@ -278,7 +276,6 @@ def assign_questionnaire(
     before = snapshot(session, target)
     target.questionnaire_version_id = version_id
     session.flush()
-    qsvc.forget_assignments()
     entity = "desk" if is_desk else "unit"
     _record(
         session,

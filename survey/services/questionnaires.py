@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from functools import lru_cache
 
 from sqlalchemy import func, select
@@ -78,28 +77,3 @@ def for_desk(session: Session, desk: Desk) -> QuestionnaireVersion | None:
         if unit.questionnaire_version_id is not None:
             return session.get(QuestionnaireVersion, unit.questionnaire_version_id)
     return latest(session)
-
-
-# desk -> (version id, definition), per process. Every survey GET and POST needs
-# it and it walks the unit tree; assignments change rarely, so a short TTL is
-# enough across workers, and this process forgets at once when it assigns.
-DESK_CACHE_SECONDS = 30.0
-_desk_cache: dict[tuple[str, int], tuple[float, int, Questionnaire]] = {}
-
-
-def resolve_for_desk(session: Session, desk: Desk) -> tuple[int, Questionnaire] | None:
-    key = (str(session.get_bind().url), desk.id)
-    now = time.monotonic()
-    hit = _desk_cache.get(key)
-    if hit is not None and now - hit[0] < DESK_CACHE_SECONDS:
-        return hit[1], hit[2]
-    row = for_desk(session, desk)
-    if row is None:
-        return None
-    _desk_cache[key] = (now, row.id, definition(row))
-    return row.id, _desk_cache[key][2]
-
-
-def forget_assignments() -> None:
-    """Call after changing an assignment or moving a desk."""
-    _desk_cache.clear()

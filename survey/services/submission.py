@@ -16,15 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from survey.models import Answer, Comment, Desk, Response
+from survey.models import Comment, Response
 from survey.models._types import utcnow
 from survey.models.response import DEMOGRAPHIC_COLUMNS
+from survey.services import response_writer
 from survey.services.form_check import CheckedForm
 
 # Abuse heuristics: flagged, never rejected (shared Wi-Fi at a desk is normal).
@@ -72,13 +71,15 @@ def daily_hash(secret: str, kind: str, value: str | None, day: date) -> str | No
 class Stored:
     response_id: int
     created: bool  # False: this was a replay of an acknowledged submission
+    has_comment: bool = False
 
 
 @dataclass
 class Context:
     """Where and how the response came in (already verified by the caller)."""
 
-    desk: Desk
+    desk_id: int
+    unit_id: int
     questionnaire_version_id: int
     submission_id: str
     locale: str = "vi"
@@ -94,59 +95,66 @@ def local_day(now_utc: datetime, tz: str) -> date:
     return now_utc.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
 
 
-def _quality_flags(session: Session, ctx: Context, client_hash, device_hash, checked, now):
-    flags = ["honeypot"] if checked.honeypot else []
-    if client_hash or device_hash:
-        # One query for both heuristics: this runs on every submission.
-        same_client = and_(
-            Response.client_hash == client_hash,
-            Response.desk_id == ctx.desk.id,
-            Response.submitted_at >= now - BURST_WINDOW,
-        )
-        burst, device = session.execute(
-            select(
-                func.coalesce(func.sum(case((same_client, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Response.device_hash == device_hash, 1), else_=0)), 0),
-            ).where(or_(Response.client_hash == client_hash, Response.device_hash == device_hash))
-        ).one()
-        if client_hash and burst >= BURST_LIMIT:
-            flags.append("burst")
-        if device_hash and device >= DEVICE_DAY_LIMIT:
-            flags.append("device_repeat")
-    return ",".join(flags)
+def _flag_texts(honeypot: bool) -> dict[str, str]:
+    """The four possible quality_flags texts, by the bits the database computes
+    in the INSERT (1: burst, 2: device repeat); the honeypot is known here."""
+    base = ["honeypot"] if honeypot else []
+    texts = {}
+    for bits in range(4):
+        names = base + ["burst"] * (bits & 1) + ["device_repeat"] * (bits >> 1)
+        texts[f"flags{bits}"] = ",".join(names)
+    return texts
 
 
-def find_by_submission_id(session: Session, sid: str) -> Response | None:
-    return session.scalar(select(Response).where(Response.submission_id == sid))
+@dataclass(frozen=True)
+class StoredRef:
+    """An acknowledged response, as much as the thanks page needs."""
+
+    id: int
+    desk_id: int
+    has_comment: bool
 
 
-def _insert_once(session: Session, values: dict) -> int | None:
-    """INSERT ... ON CONFLICT (submission_id) DO NOTHING RETURNING id: None for a replay."""
-    table = Response.__table__
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["submission_id"])
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["submission_id"])
-    else:  # other backends: the unique constraint still decides (IntegrityError below)
-        stmt = insert(table)
-    return session.execute(stmt.values(**values).returning(table.c.id)).scalar()
+def find_by_submission_id(session: Session, sid: str) -> StoredRef | None:
+    has_comment = select(Comment.id).where(Comment.response_id == Response.id).exists()
+    row = session.execute(
+        select(Response.id, Response.desk_id, has_comment).where(Response.submission_id == sid)
+    ).first()
+    return StoredRef(row[0], row[1], bool(row[2])) if row else None
 
 
 def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str) -> Stored:
     """Write the response in one transaction; replays return the first one.
 
-    Core statements, not ORM objects: this is the hot path of the whole system
-    (one response row, one multi-row insert of its answers, maybe a comment).
+    If the database connection turns out to be dead (a restart since it was
+    last used), the whole write is tried once more on a fresh connection. That
+    is safe because it is idempotent: had the first attempt committed after
+    all, the retry finds it by its submission id.
+    """
+    try:
+        return _store_once(session, ctx, checked, secret, tz)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        session.rollback()
+        return _store_once(session, ctx, checked, secret, tz)
+
+
+def _store_once(
+    session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str
+) -> Stored:
+    """One attempt of ``store``.
+
+    The response row (flags computed in it, a replay skipped by ON CONFLICT),
+    one multi-row insert of its answers and maybe a comment: one statement on
+    PostgreSQL, one transaction elsewhere.
     """
     now = utcnow()
     day = local_day(now, tz)
-    client_hash = daily_hash(secret, "ip", ctx.client_ip, day)
-    device_hash = daily_hash(secret, "device", ctx.device_id, day)
-    values = dict(
+    params = dict(
         submission_id=ctx.submission_id,
-        desk_id=ctx.desk.id,
-        unit_id=ctx.desk.unit_id,
+        desk_id=ctx.desk_id,
+        unit_id=ctx.unit_id,
         questionnaire_version_id=ctx.questionnaire_version_id,
         submitted_at=now,
         day=day,
@@ -155,44 +163,35 @@ def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz:
         procedure_code=ctx.procedure_code,
         case_hash=ctx.case_hash,
         locale=ctx.locale,
-        quality_flags=_quality_flags(session, ctx, client_hash, device_hash, checked, now),
-        client_hash=client_hash,
-        device_hash=device_hash,
-        **{DEMOGRAPHIC_COLUMNS[k]: v for k, v in checked.demographics.items()},
+        client_hash=daily_hash(secret, "ip", ctx.client_ip, day),
+        device_hash=daily_hash(secret, "device", ctx.device_id, day),
+        burst_since=now - BURST_WINDOW,
+        burst_limit=BURST_LIMIT,
+        device_limit=DEVICE_DAY_LIMIT,
+        comment_kind=checked.comment_kind,
+        **_flag_texts(checked.honeypot),
     )
+    # Every demographic column gets a value (None when not given): the
+    # statement names them all.
+    params.update(dict.fromkeys(DEMOGRAPHIC_COLUMNS.values()))
+    params.update({DEMOGRAPHIC_COLUMNS[k]: v for k, v in checked.demographics.items()})
     try:
-        response_id = _insert_once(session, values)
-        if response_id is not None:
-            if checked.answers:
-                session.execute(
-                    insert(Answer.__table__),
-                    [
-                        {"response_id": response_id, "item_code": c, "value": v}
-                        for c, v in checked.answers.items()
-                    ],
-                )
-            if checked.comment:
-                session.execute(
-                    insert(Comment.__table__).values(
-                        response_id=response_id, text=checked.comment, kind=checked.comment_kind
-                    )
-                )
-        session.commit()
+        response_id = response_writer.write(session, params, checked.answers, checked.comment)
     except IntegrityError:
         session.rollback()
         winner = find_by_submission_id(session, ctx.submission_id)
         if winner is not None:  # the race was decided by the unique constraint
-            return Stored(winner.id, False)
+            return Stored(winner.id, False, winner.has_comment)
         if ctx.case_hash and session.scalar(
             select(Response.id).where(Response.case_hash == ctx.case_hash)
         ):
             raise CaseAlreadyAnswered from None
         raise
     if response_id is not None:
-        return Stored(response_id, True)
+        return Stored(response_id, True, bool(checked.comment))
     # ON CONFLICT skipped the insert: a replay, or a concurrent copy that won.
     winner = find_by_submission_id(session, ctx.submission_id)
-    return Stored(winner.id, False)
+    return Stored(winner.id, False, winner.has_comment)
 
 
 def add_comment(session: Session, response_id: int, text: str, kind: str) -> bool:

@@ -13,6 +13,8 @@ a status page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import (
     Response,
     abort,
@@ -22,7 +24,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
@@ -36,7 +37,7 @@ from survey.services import volumes as volume_svc
 from survey.services.reporting import SelectionError
 from survey.staff import bp
 from survey.staff.forms import ActionForm
-from survey.web_db import get_session
+from survey.web_db import get_db, get_session
 
 INLINE_MAX = 20_000
 FIELDS = ("unit", "from", "to", "desk", "sector", "group", "q")
@@ -238,12 +239,23 @@ def report_csv():
     except SelectionError as exc:
         return _error_page(raw, _selection_message(exc))
     # Streamed: the rows are read and sent chunk by chunk, whatever the size.
-    body = stream_with_context(csv_export.rows(get_session(), sel))
     return Response(
-        body,
+        _csv_body(get_db(), sel),
         mimetype=export.MIMETYPES["csv"],
         headers={"Content-Disposition": f'attachment; filename="{export.filename(sel, "csv")}"'},
     )
+
+
+def _csv_body(database, sel) -> Iterator[str]:
+    """The CSV rows, read in a session of their own.
+
+    The request's session is closed as soon as the view returns, before the
+    server reads the body; one opened here is closed when the download ends
+    or is cut off (the server closes the generator), so no connection is left
+    checked out.
+    """
+    with database.session() as session:
+        yield from csv_export.rows(session, sel)
 
 
 @bp.get("/reports/codebook.csv")

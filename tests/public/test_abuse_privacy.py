@@ -76,3 +76,77 @@ def test_flagged_responses_are_kept(demo_client, demo_db):
     data["website"] = "x"
     demo_client.post(f"/s/{DESK}", data=data)
     assert counts(demo_db)[0] == before[0] + 1
+
+
+def test_burst_from_one_network_at_one_desk_is_flagged(demo_db_url):
+    """More than BURST_LIMIT answers from one address at one desk in 10 minutes."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from survey.models._types import utcnow
+    from survey.services.submission import BURST_LIMIT, BURST_WINDOW
+    from tests.public.helpers import SHORT_DESK
+
+    app = make_app(demo_db_url, RATELIMIT_ENABLED=False)
+    db = app.extensions["survey.db"]
+    shared_wifi = {"REMOTE_ADDR": "198.51.100.7"}
+
+    def post(code=DESK, website=""):
+        client = app.test_client()  # a new phone each time: no device repeat
+        data = {**full_answers(client, code), "website": website}
+        assert client.post(f"/s/{code}", data=data, environ_base=shared_wifi).status_code == 200
+        return data["sid"]
+
+    first = [post() for _ in range(BURST_LIMIT)]
+    assert {_stored(db, sid).quality_flags for sid in first} == {""}
+    # Another desk of the same network is not part of this desk's burst.
+    assert _stored(db, post(SHORT_DESK)).quality_flags == ""
+    assert _stored(db, post()).quality_flags == "burst"
+    assert _stored(db, post(website="x")).quality_flags == "honeypot,burst"
+    # Once the earlier answers are older than the window, the burst is over.
+    with db.session() as s:
+        s.execute(
+            update(Response)
+            .where(Response.submission_id.in_(first))
+            .values(submitted_at=utcnow() - BURST_WINDOW - timedelta(minutes=1))
+        )
+    assert _stored(db, post()).quality_flags == ""
+    db.dispose()
+
+
+def test_all_flags_together(demo_db_url):
+    """One phone on a busy network, answering again and again, honeypot filled."""
+    from survey.services.submission import BURST_LIMIT, DEVICE_DAY_LIMIT
+
+    app = make_app(demo_db_url, RATELIMIT_ENABLED=False)
+    db = app.extensions["survey.db"]
+    client = app.test_client()
+    env = {"REMOTE_ADDR": "198.51.100.8"}
+    flags = []
+    for _ in range(max(BURST_LIMIT, DEVICE_DAY_LIMIT) + 1):
+        data = {**full_answers(client), "website": "x"}
+        assert client.post(f"/s/{DESK}", data=data, environ_base=env).status_code == 200
+        flags.append(_stored(db, data["sid"]).quality_flags)
+    assert flags[0] == "honeypot"
+    assert flags[DEVICE_DAY_LIMIT] == "honeypot,device_repeat"
+    assert flags[-1] == "honeypot,burst,device_repeat"
+    db.dispose()
+
+
+def test_burst_check_uses_its_index_on_sqlite(demo_db):
+    """Every submission counts its network's recent answers at the desk; on a busy
+    desk that must be an index range, not a scan of all the desk's responses."""
+    if not demo_db.is_sqlite:
+        pytest.skip("SQLite's planner; PostgreSQL plans from statistics")
+    from sqlalchemy import text
+
+    with demo_db.engine.connect() as conn:
+        plan = conn.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM responses WHERE client_hash = :c "
+                "AND desk_id = :d AND submitted_at >= :t"
+            ),
+            {"c": "x", "d": 1, "t": "2026-01-01"},
+        ).fetchall()
+    assert "ix_responses_client_desk_time" in str(plan)

@@ -69,7 +69,10 @@ def test_concurrent_copies_store_one_response(demo_app, demo_db):
 
                 checked = check_form(MultiDict(data), definition(version))
                 ctx = submission.Context(
-                    desk=desk, questionnaire_version_id=version.id, submission_id=data["sid"]
+                    desk_id=desk.id,
+                    unit_id=desk.unit_id,
+                    questionnaire_version_id=version.id,
+                    submission_id=data["sid"],
                 )
                 barrier.wait()
                 results.append(submission.store(session, ctx, checked, "k" * 32, "UTC"))
@@ -175,3 +178,65 @@ def test_late_comment_must_have_text(demo_client, demo_db):
     with demo_db.session() as s:
         r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
         assert r.comment is None
+
+
+def test_each_thanks_page_carries_its_own_tokens(demo_app, demo_db):
+    """The thanks page is rendered once and reused: its id and CSRF token must
+    still be this browser's own, and its language this browser's language."""
+    import re
+
+    pages = []
+    for lang in ("vi", "en", "vi"):
+        client = demo_app.test_client()
+        client.get(f"/s/{DESK}?lang={lang}")
+        data = full_answers(client)
+        html = client.post(f"/s/{DESK}", data=data).get_data(as_text=True)
+        sid = re.search(r'name="sid" value="([^"]+)"', html).group(1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        assert sid == data["sid"]
+        pages.append((client, sid, token, html))
+    assert len({token for _c, _s, token, _h in pages}) == 3
+    assert "Cảm ơn" in pages[0][3] and "Thank you" in pages[1][3] and "Cảm ơn" in pages[2][3]
+    # The late-comment form works with the token printed in each page.
+    for n, (client, sid, token, _html) in enumerate(pages):
+        resp = client.post(
+            f"/s/{DESK}/y-kien",
+            data={"csrf_token": token, "sid": sid, "comment": f"Góp ý {n}"},
+        )
+        assert resp.status_code == 200
+    with demo_db.session() as s:
+        texts = {
+            r.submission_id: r.comment.text
+            for r in s.scalars(
+                select(Response).where(Response.submission_id.in_([p[1] for p in pages]))
+            )
+        }
+    assert texts == {sid: f"Góp ý {n}" for n, (_c, sid, _t, _h) in enumerate(pages)}
+
+
+def test_everything_a_citizen_can_give_is_stored_together(demo_client, demo_db):
+    """Answers (with N/A), all four demographics and a complaint in one POST."""
+    base, items, na_items = form_of(demo_client)
+    na = sorted(na_items)[0]
+    data = {
+        **base,
+        **{i: "2" for i in items},
+        na: "NA",
+        "client_type": "business",
+        "sex": "female",
+        "age_band": "from_45_to_59",
+        "channel": "postal",
+        "comment_kind": "complaint",
+        "comment": "Phải chờ 2 tiếng",
+    }
+    assert demo_client.post(f"/s/{DESK}", data=data).status_code == 200
+    with demo_db.session() as s:
+        r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
+        answers = {a.item_code: a.value for a in r.answers}
+        stored = (r.client_type, r.sex, r.age_band, r.service_channel, r.channel)
+        comment = (r.comment.text, r.comment.kind, r.comment.status)
+        assert r.comment.created_at == r.submitted_at
+    assert stored == ("business", "female", "from_45_to_59", "postal", "qr")
+    assert comment == ("Phải chờ 2 tiếng", "complaint", "new")
+    assert len(answers) == len(items) and answers[na] is None
+    assert {v for k, v in answers.items() if k != na} == {2}

@@ -129,8 +129,22 @@ def test_web_exports_are_files_and_csv_streams(analyst, demo_db):
     assert csv.status_code == 200 and csv.is_streamed
     body = csv.get_data(as_text=True)
     assert body.startswith("\ufeffresponse_id,") and "'" + PLANTED.replace('"', '""') in body
+    csv.close()
+    assert demo_db.engine.pool.checkedout() == 0  # the stream's connection went back
     book = analyst.get("/staff/reports/codebook.csv").get_data(as_text=True)
     assert book.startswith("\ufeffvariable,value,label,description")
+
+
+def test_a_download_cut_off_midway_returns_its_connection(analyst, demo_db):
+    """A citizen-data download dropped by the analyst's browser must not hold
+    a database connection until the garbage collector happens to run."""
+    csv = analyst.get("/staff/reports/data.csv")
+    pieces = iter(csv.response)
+    assert next(pieces).decode("utf-8").startswith("\ufeffresponse_id,")
+    assert next(pieces)  # the first rows: the query is open now
+    assert demo_db.engine.pool.checkedout() == 1
+    csv.close()  # what the WSGI server does when the client goes away
+    assert demo_db.engine.pool.checkedout() == 0
 
 
 def test_large_exports_run_as_background_jobs(analyst, demo_app, demo_db, nocsrf, tmp_path):
