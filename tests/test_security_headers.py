@@ -224,6 +224,7 @@ def walk(demo_app, demo_db):
             "target_id": s.scalar(select(Target.id).order_by(Target.id)),
             "sector_id": s.scalar(select(Sector.id).order_by(Sector.id)),
             "group_id": s.scalar(select(SectorGroup.id).order_by(SectorGroup.id)),
+            "comment_id": s.scalar(select(Comment.id).order_by(Comment.id)),
             "code": DESK,
             "token": _link_path(case="CASE-WALK")[3:],
         }
@@ -244,6 +245,7 @@ def walk(demo_app, demo_db):
         "new": "mat-khau-moi-rat-dai-01",
         "confirm": "mat-khau-moi-rat-dai-01",
         "token": "not-a-staged-upload",
+        "status": "resolved",
     }
     return args, form
 

@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "volume.view": READERS,
     "volume.import": MANAGERS,
     "questionnaire.assign": MANAGERS,
+    # Citizens' comments: not desk staff, as a complaint may be about them.
+    "feedback.view": READERS,
+    "feedback.manage": MANAGERS,
     # Global objects: no unit.
     "sector.manage": ADMIN,
     "audit.view": ADMIN,

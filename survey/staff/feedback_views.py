@@ -1,0 +1,73 @@
+"""Staff pages for citizens' suggestions and complaints (the feedback inbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from survey.services import feedback
+from survey.staff import bp
+from survey.staff.forms import ActionForm
+from survey.staff.views import _safe_next
+from survey.web_db import get_session
+
+
+def _tz() -> str:
+    return current_app.config["SURVEY"]["TIMEZONE"]
+
+
+def _filter_message(field: str) -> str:
+    return {
+        "status": _("Trạng thái không hợp lệ."),
+        "kind": _("Loại ý kiến không hợp lệ."),
+        "from": _("Ngày “từ” không đúng dạng YYYY-MM-DD."),
+        "to": _("Ngày “đến” không đúng dạng YYYY-MM-DD hoặc trước ngày “từ”."),
+        "page": _("Số trang không hợp lệ."),
+    }[field]
+
+
+@bp.get("/feedback")
+def feedback_inbox():
+    try:
+        filters = feedback.parse_filters(request.args)
+        error = None
+    except feedback.FilterError as exc:
+        filters, error = feedback.Filters(), _filter_message(exc.field)
+    inbox = feedback.inbox(get_session(), g.user, filters, _tz())
+    zone = ZoneInfo(_tz())
+
+    def local(moment: datetime) -> str:
+        return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = render_template(
+        "staff/feedback.html",
+        inbox=inbox,
+        filters=filters,
+        error=error,
+        args=args,
+        local=local,
+        here=request.full_path,
+    )
+    return (page, 400) if error else page
+
+
+@bp.post("/feedback/<int:comment_id>/status")
+def feedback_status(comment_id: int):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        changed = feedback.set_status(session, g.user, comment_id, request.form.get("status", ""))
+    except LookupError:
+        abort(404)
+    except ValueError:
+        abort(400)
+    session.commit()
+    if changed:
+        flash(_("Đã cập nhật trạng thái ý kiến #%(id)d.", id=comment_id))
+    return redirect(_safe_next(request.form.get("next")) or url_for("staff.feedback_inbox"))
