@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from survey.services import feedback
 from survey.staff import bp
 from survey.staff.forms import ActionForm
-from survey.staff.views import _safe_next
+from survey.staff.views import safe_next
 from survey.web_db import get_session
 
 
@@ -70,4 +70,4 @@ def feedback_status(comment_id: int):
     session.commit()
     if changed:
         flash(_("Đã cập nhật trạng thái ý kiến #%(id)d.", id=comment_id))
-    return redirect(_safe_next(request.form.get("next")) or url_for("staff.feedback_inbox"))
+    return redirect(safe_next(request.form.get("next")) or url_for("staff.feedback_inbox"))

@@ -137,7 +137,7 @@ def _found(obj):
     return obj
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Only a path inside /staff: never another site (open redirect)."""
     if not target or "\\" in target or target.startswith("//"):
         return None
@@ -155,7 +155,7 @@ def _today() -> date:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login():
-    next_url = _safe_next(request.args.get("next"))
+    next_url = safe_next(request.args.get("next"))
     if g.user is not None:
         return redirect(next_url or url_for("staff.dashboard"))
     form = LoginForm()
