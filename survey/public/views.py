@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, make_response, render_template, request, url_for
 from flask import session as session_cookie
@@ -12,7 +13,12 @@ from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 from survey.extensions import csrf, limiter
 from survey.public import bp, open_forms, page_cache
 from survey.services import links, public_desks, submission
-from survey.services.form_check import MAX_COMMENT, check_form, check_late_comment
+from survey.services.form_check import (
+    MAX_COMMENT,
+    CheckedForm,
+    check_form,
+    check_late_comment,
+)
 from survey.web_db import get_session
 
 DEVICE_COOKIE = "sv_dev"
@@ -77,17 +83,42 @@ def survey_page(code: str):
     return _show_form(desk, url_for("public.survey_submit", code=desk.code))
 
 
+def _keys() -> list[str]:
+    settings = _settings()
+    return [settings["SECRET_KEY"], *filter(None, [settings.get("SECRET_KEY_PREVIOUS")])]
+
+
+def _new_sid(desk) -> str:
+    sid = submission.issue_submission_id(
+        _settings()["SECRET_KEY"], open_forms.binding(session_cookie, create=True)
+    )
+    open_forms.remember(session_cookie, desk.code, sid, done=False)
+    return sid
+
+
 def _show_form(desk, action: str):
     if desk.questionnaire is None:
         abort(503)
     entry = None if request.args.get("moi") else open_forms.current(session_cookie, desk.code)
-    if entry is None:
-        sid = submission.issue_submission_id(_settings()["SECRET_KEY"])
-        open_forms.remember(session_cookie, desk.code, sid, done=False)
-    else:
-        sid = entry["sid"]
+    if entry is not None and not entry["done"]:
+        try:  # an id from before a key rotation, or older than its lifetime, is replaced
+            submission.verify_submission_id(
+                _keys(), entry["sid"], open_forms.binding(session_cookie)
+            )
+        except submission.SubmissionIdError:
+            entry = None
+    sid = _new_sid(desk) if entry is None else entry["sid"]
     submitted_at = entry["at"] if entry and entry["done"] else None
     return _render_form(desk, desk.questionnaire, sid=sid, action=action, submitted_at=submitted_at)
+
+
+def _cross_site() -> bool:
+    """Whether the POST came from another site's page (as far as the browser tells)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site == "cross-site"
+    origin = request.headers.get("Origin")
+    return origin is not None and (origin == "null" or urlsplit(origin).netloc != request.host)
 
 
 def _desk_key() -> str:
@@ -109,13 +140,17 @@ def _submit(desk, action: str, link: links.Claims | None = None):
     """Validate and store one submission; shared by desk QR codes and case links."""
     session = get_session()
     secret = _settings()["SECRET_KEY"]
-    try:
-        sid = submission.verify_submission_id(secret, request.form.get("sid"))
-    except submission.SubmissionIdError:
-        abort(400)
     q = desk.questionnaire
     if q is None:
         abort(503)
+    try:
+        sid = submission.verify_submission_id(
+            _keys(), request.form.get("sid"), open_forms.binding(session_cookie)
+        )
+    except (submission.SubmissionIdUnbound, submission.SubmissionIdExpired) as exc:
+        return _stale_form(desk, q, action, expired=isinstance(exc, submission.SubmissionIdExpired))
+    except submission.SubmissionIdError:
+        abort(400)
     checked = check_form(request.form, q)
     try:
         validate_csrf(request.form.get("csrf_token"))
@@ -160,6 +195,38 @@ def _submit(desk, action: str, link: links.Claims | None = None):
     return _thanks(desk, sid, result.has_comment)
 
 
+def _stale_form(desk, q, action: str, *, expired: bool):
+    """A submission id this browser was not given, or too old: nothing is stored.
+
+    An answer that was stored already (e.g. the session cookie was lost after
+    sending) still gets its thanks page.  Otherwise the form comes back with a
+    fresh id; the answers are kept for the citizen to send again, unless the
+    POST came from another site, whose answers are not the citizen's.
+    """
+    posted = request.form.get("sid")
+    stored = submission.find_by_submission_id(get_session(), posted)
+    if stored is not None and stored.desk_id == desk.id:
+        return _thanks(desk, posted, stored.has_comment, remember=False)
+    keep = not _cross_site()
+    checked = check_form(request.form, q) if keep else CheckedForm()
+    if expired:
+        message = _l("Phiếu đã mở quá 24 giờ. Câu trả lời vẫn được giữ, xin bấm Gửi lại.")
+    elif keep:
+        message = _l("Phiên làm việc đã hết hạn. Câu trả lời vẫn được giữ, xin bấm Gửi lại.")
+    else:
+        message = _l("Phiên làm việc đã hết hạn. Xin chọn lại các câu trả lời và bấm Gửi.")
+    checked.form_errors.insert(0, message)
+    return _render_form(
+        desk,
+        q,
+        sid=_new_sid(desk),
+        action=action,
+        values=request.form if keep else None,
+        checked=checked,
+        status=400,
+    )
+
+
 def _bad_link(exc: links.BadToken):
     status = 400 if exc.reason == "tampered" else 410
     return render_template("public/bad_link.html", reason=exc.reason), status
@@ -197,8 +264,9 @@ def link_submit(token: str):
     return _submit(desk, url_for("public.link_submit", token=token), link=claims)
 
 
-def _thanks(desk, sid: str, has_comment: bool):
-    open_forms.remember(session_cookie, desk.code, sid, done=True)
+def _thanks(desk, sid: str, has_comment: bool, remember: bool = True):
+    if remember:
+        open_forms.remember(session_cookie, desk.code, sid, done=True)
     # Rendered once per desk, language and variant: it ends every submission.
     html = page_cache.render(
         "public/thanks.html",
@@ -221,8 +289,10 @@ def late_comment(code: str):
         return page
     session = get_session()
     try:
-        sid = submission.verify_submission_id(_settings()["SECRET_KEY"], request.form.get("sid"))
-    except submission.SubmissionIdError:
+        sid = submission.verify_submission_id(
+            _keys(), request.form.get("sid"), open_forms.binding(session_cookie)
+        )
+    except submission.SubmissionIdError:  # only the browser that answered may add to it
         abort(400)
     stored = submission.find_by_submission_id(session, sid)
     if stored is None or stored.desk_id != desk.id:

@@ -77,9 +77,9 @@ def check_form(form, q: Questionnaire) -> CheckedForm:
 
     unknown = sorted(k for k in form.keys() if k not in known)
     if unknown:
-        out.form_errors.append(
-            _l("Phiếu có trường không hợp lệ: %(fields)s.", fields=", ".join(unknown[:5]))
-        )
+        # Never echo the names: they are request data, and a lazy string's
+        # text counts as safe HTML in templates.
+        out.form_errors.append(_l("Phiếu có trường không hợp lệ."))
 
     allowed_values = {str(v) for v in q.scale.values}
     for item in items:

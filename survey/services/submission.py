@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,30 +35,79 @@ DEVICE_DAY_LIMIT = 5  # responses from one browser in one day
 
 
 class SubmissionIdError(ValueError):
-    pass
+    """A submission id that this server did not issue, or not in this shape."""
+
+
+class SubmissionIdUnbound(SubmissionIdError):
+    """Well formed, but not issued to this browser's session (or under no current key).
+
+    A harvested id posted from another site lands here: it cannot be used for
+    somebody else's answers.
+    """
+
+
+class SubmissionIdExpired(SubmissionIdError):
+    """Issued to this browser, but longer ago than ``SID_LIFETIME``."""
 
 
 class CaseAlreadyAnswered(Exception):
     """A per-transaction link whose case has a response already."""
 
 
-def _sign(secret: str, raw: str) -> str:
-    return hmac.new(secret.encode(), f"sid:{raw}".encode(), hashlib.sha256).hexdigest()[:20]
+# A form left open longer than this is given a fresh id (its answers are kept).
+SID_LIFETIME = timedelta(hours=24)
 
 
-def issue_submission_id(secret: str) -> str:
-    raw = uuid.uuid4().hex
-    return f"{raw}.{_sign(secret, raw)}"
+def _sign(secret: str, body: str, binding: str) -> str:
+    msg = f"sid:{body}:{binding}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:20]
 
 
-def verify_submission_id(secret: str, sid: str | None) -> str:
-    """Return the id if the server issued it; forged or malformed ids are refused."""
-    if not sid or len(sid) > 64 or sid.count(".") != 1:
+def issue_submission_id(secret: str, binding: str, now: float | None = None) -> str:
+    """``raw.issued.mac``: the MAC covers the issue time and the browser binding
+    (a random value kept in that browser's session cookie)."""
+    issued = int(time.time() if now is None else now)
+    body = f"{uuid.uuid4().hex}.{issued:x}"
+    return f"{body}.{_sign(secret, body, binding)}"
+
+
+def verify_submission_id(
+    keys: Sequence[str], sid: str | None, binding: str | None, now: float | None = None
+) -> str:
+    """Return the id if this server issued it to this browser within its lifetime.
+
+    ``keys`` are the current secret first, then any previous one kept for a
+    rotation's grace period.  Raises ``SubmissionIdError`` for a malformed id
+    (a 400), ``SubmissionIdUnbound`` or ``SubmissionIdExpired`` otherwise.
+    """
+    if not sid or len(sid) > 64 or sid.count(".") != 2:
         raise SubmissionIdError("missing or malformed submission id")
-    raw, sig = sid.split(".")
-    if len(raw) != 32 or not hmac.compare_digest(sig.encode(), _sign(secret, raw).encode()):
-        raise SubmissionIdError("submission id was not issued by this server")
+    raw, issued_hex, mac = sid.split(".")
+    if len(raw) != 32 or not _is_hex(raw) or not _is_hex(issued_hex) or len(issued_hex) > 8:
+        raise SubmissionIdError("malformed submission id")
+    body = f"{raw}.{issued_hex}"
+    if not binding or not any(
+        hmac.compare_digest(mac.encode(), _sign(key, body, binding).encode()) for key in keys
+    ):
+        raise SubmissionIdUnbound("submission id not issued to this browser")
+    age = (time.time() if now is None else now) - int(issued_hex, 16)
+    if age > SID_LIFETIME.total_seconds() or age < -300:
+        raise SubmissionIdExpired("submission id is too old")
     return sid
+
+
+def is_well_formed(sid: str | None) -> bool:
+    try:
+        verify_submission_id((), sid, None)
+    except SubmissionIdUnbound:
+        return True
+    except SubmissionIdError:
+        return False
+    return True
+
+
+def _is_hex(text: str) -> bool:
+    return bool(text) and all(c in "0123456789abcdef" for c in text)
 
 
 def daily_hash(secret: str, kind: str, value: str | None, day: date) -> str | None:
