@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,6 +213,16 @@ _COLUMNS = [
 ]
 
 
+# survey/text.py's rule (analysis may not import survey; a test keeps the two
+# equal): group keys come from the input CSV, and a control character there
+# would make openpyxl refuse the file or write a broken one.
+_NOT_IN_FILES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(value):
+    return _NOT_IN_FILES.sub("", value) if isinstance(value, str) else value
+
+
 def to_xlsx(result: dict, path) -> None:
     """Write the result to an Excel workbook with real numbers and percent formats."""
     from openpyxl import Workbook
@@ -230,7 +241,7 @@ def to_xlsx(result: dict, path) -> None:
             values = [
                 VERDICT_LABELS.get(s[c], s[c]) if c == "verdict" else s[c] for c, _ in _COLUMNS
             ]
-            sheet.append([name, *values])
+            sheet.append([_clean(name), *values])
             for cell, (_, fmt) in zip(sheet[sheet.max_row][1:], _COLUMNS, strict=True):
                 if fmt:
                     cell.number_format = fmt
@@ -259,5 +270,5 @@ def to_xlsx(result: dict, path) -> None:
         )
     notes = wb.create_sheet("Notes")
     for n in result["design"]["notes"]:
-        notes.append([n])
+        notes.append([_clean(n)])
     wb.save(path)

@@ -25,9 +25,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     settings = load_settings(config, instance_path=app.instance_path)
     production = settings["ENV"] == "production"
+    previous = [settings["SECRET_KEY_PREVIOUS"]] if settings["SECRET_KEY_PREVIOUS"] else []
     app.config.update(
         SURVEY=settings,
         SECRET_KEY=settings["SECRET_KEY"],
+        # Sessions signed with the key before a rotation still load (and are
+        # re-signed with the new one) during the grace period.
+        SECRET_KEY_FALLBACKS=previous,
+        # The same for CSRF tokens of forms open at the switch (itsdangerous
+        # verifies with every key, signs with the last).
+        WTF_CSRF_SECRET_KEY=[*previous, settings["SECRET_KEY"]],
         TESTING=settings["ENV"] == "testing",
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
         SESSION_COOKIE_HTTPONLY=True,
@@ -41,13 +48,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
 
+    if settings["TRUSTED_PROXIES"]:
+        # Behind nginx every request comes from the proxy: without this, each
+        # per-address limit and the burst flag would be one bucket for everyone.
+        # Only the rightmost N X-Forwarded-For/-Proto values (added by our own
+        # proxies) are believed; X-Forwarded-Host is not (nginx passes Host).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
     web_db.init_app(app, Database(settings["DATABASE_URL"], echo=settings["SQL_ECHO"]))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     i18n.init_app(app)
 
-    from survey import errors, security
+    from survey import errors, security, sessions
     from survey.api import bp as api_bp
     from survey.public import bp as public_bp
     from survey.staff import bp as staff_bp
@@ -57,4 +74,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     errors.init_app(app)
     security.init_app(app)
+    sessions.init_app(app)
     return app

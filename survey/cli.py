@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -87,17 +88,10 @@ def desks() -> None:
 @with_appcontext
 def desks_list(fmt: str, unit_code: str | None) -> None:
     """List desks with unit, survey URL, state and response count."""
-    from survey.services import units
     from survey.services.desks import list_desks
 
     with _db().session() as session:
-        unit_ids = None
-        if unit_code:
-            unit = units.by_code(session, unit_code)
-            if unit is None:
-                raise click.BadParameter(f"unknown unit code {unit_code!r}", param_hint="--unit")
-            unit_ids = units.subtree_ids(session, unit.id)
-        rows = list_desks(session, _settings()["BASE_URL"], unit_ids)
+        rows = list_desks(session, _settings()["BASE_URL"], _unit_subtree(session, unit_code))
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -113,9 +107,24 @@ def desks_list(fmt: str, unit_code: str | None) -> None:
         )
         for r in rows
     ]
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    _echo_table(table)
+
+
+def _echo_table(table: list[tuple]) -> None:
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
     for row in table:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _unit_subtree(session, unit_code: str | None) -> set[int] | None:
+    from survey.services import units
+
+    if not unit_code:
+        return None
+    unit = units.by_code(session, unit_code)
+    if unit is None:
+        raise click.BadParameter(f"unknown unit code {unit_code!r}", param_hint="--unit")
+    return units.subtree_ids(session, unit.id)
 
 
 # --- users --------------------------------------------------------------------
@@ -162,6 +171,60 @@ def user_create(username: str, role: str, unit_code: str, full_name: str, if_mis
     click.echo(f"one-time password: {password}  (must be changed at first sign-in)")
 
 
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@user.command("disable")
+@click.argument("username")
+@with_appcontext
+def user_disable(username: str) -> None:
+    """Lock an account: sign-in refused, open sessions end at their next request."""
+    from survey.services.users import UserError, set_active
+
+    try:
+        with _db().session() as session:
+            changed = set_active(session, username, False)
+    except UserError as exc:
+        _fail(str(exc))
+    click.echo(f"user {username} disabled" if changed else f"user {username} was already disabled")
+
+
+@user.command("enable")
+@click.argument("username")
+@with_appcontext
+def user_enable(username: str) -> None:
+    """Unlock an account disabled by `survey user disable`."""
+    from survey.services.users import UserError, set_active
+
+    try:
+        with _db().session() as session:
+            changed = set_active(session, username, True)
+    except UserError as exc:
+        _fail(str(exc))
+    click.echo(f"user {username} enabled" if changed else f"user {username} was already enabled")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def user_reset_password(username: str) -> None:
+    """New one-time password (printed once); every session of the user ends."""
+    from survey.services.users import UserError, reset_password
+
+    try:
+        with _db().session() as session:
+            account, password = reset_password(session, username)
+            active = account.active
+    except UserError as exc:
+        _fail(str(exc))
+    click.echo(f"password of {username} reset; all their sessions are signed out")
+    click.echo(f"one-time password: {password}  (must be changed at next sign-in)")
+    if not active:
+        click.echo(f"note: {username} is disabled; `survey user enable {username}` to unlock")
+
+
 # --- API keys -------------------------------------------------------------------
 @cli.group()
 def apikey() -> None:
@@ -192,6 +255,45 @@ def apikey_create(unit_code: str, label: str) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"API key for {unit_code} (shown once): {key}")
+
+
+@apikey.command("list")
+@click.option("--unit", "unit_code", help="Only keys of this unit's subtree.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@with_appcontext
+def apikey_list(unit_code: str | None, fmt: str) -> None:
+    """List keys: id, unit, label, created, revoked (never the key or its hash)."""
+    from survey.services.links import list_api_keys
+
+    with _db().session() as session:
+        rows = list_api_keys(session, _unit_subtree(session, unit_code))
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    header = ("id", "unit", "label", "created", "revoked")
+    _echo_table(
+        [header]
+        + [(r["id"], r["unit"], r["label"], r["created_at"], r["revoked_at"] or "-") for r in rows]
+    )
+
+
+@apikey.command("revoke")
+@click.argument("key_id", type=int)
+@with_appcontext
+def apikey_revoke(key_id: int) -> None:
+    """Revoke a key by id (see `survey apikey list`); the API refuses it at once."""
+    from survey.services.links import LinkError, revoke_api_key
+
+    try:
+        with _db().session() as session:
+            row, changed = revoke_api_key(session, key_id)
+            unit_code = row.unit.code
+    except LinkError as exc:
+        _fail(exc.message)
+    if changed:
+        click.echo(f"API key {key_id} ({unit_code}) revoked")
+    else:
+        click.echo(f"API key {key_id} ({unit_code}) was already revoked")
 
 
 def _attach_commands() -> None:

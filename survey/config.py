@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "SURVEY_"
+# The same in every environment: the tests, benchmarks and generated keys use
+# 32 or more, and a shorter production key would weaken every HMAC we sign.
+MIN_SECRET_LENGTH = 32
+MAX_TRUSTED_PROXIES = 5
 
 # Environment variables with our prefix that are not app settings (used by the
 # test suite and tooling), so they must not trip the unknown-key check.
@@ -26,6 +30,12 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",
     # Empty in development means: generate once and keep in instance/secret_key.
     "SECRET_KEY": "",
+    # The key before a rotation, still accepted (never used to sign) during a
+    # grace period, so sessions, open forms and printed case links survive it.
+    "SECRET_KEY_PREVIOUS": "",
+    # Reverse proxies in front of the app (nginx: 1). 0 ignores X-Forwarded-*
+    # headers, which any client can forge; more than 0 trusts that many.
+    "TRUSTED_PROXIES": 0,
     # Absolute base used in QR codes and CLI output (no trailing slash).
     "BASE_URL": "http://127.0.0.1:5000",
     "TIMEZONE": "Asia/Ho_Chi_Minh",
@@ -40,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_MIN_RESPONSES": 30,
     # Log SQL statements (debugging only).
     "SQL_ECHO": False,
+    # A staff session ends after this many idle minutes, and this many hours
+    # after signing in, whatever happens.
+    "STAFF_IDLE_MINUTES": 30,
+    "STAFF_SESSION_HOURS": 8,
 }
 
 
@@ -100,6 +114,9 @@ def load_settings(
         raise ConfigError(
             f"{PREFIX}ENV must be development, production or testing, got {settings['ENV']!r}"
         )
+    for key in ("STAFF_IDLE_MINUTES", "STAFF_SESSION_HOURS"):
+        if settings[key] < 1:
+            raise ConfigError(f"{PREFIX}{key} must be at least 1, got {settings[key]}")
     if settings["DEFAULT_LOCALE"] not in {"vi", "en"}:
         raise ConfigError(f"{PREFIX}DEFAULT_LOCALE must be vi or en")
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
@@ -115,8 +132,26 @@ def load_settings(
                 "and keep it the same across restarts and workers"
             )
         settings["SECRET_KEY"] = _instance_secret(instance)
-    elif len(settings["SECRET_KEY"]) < 16:
-        raise ConfigError(f"{PREFIX}SECRET_KEY is too short: use at least 32 random characters")
+    elif len(settings["SECRET_KEY"]) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY is too short: use at least {MIN_SECRET_LENGTH} random characters"
+        )
+    previous = settings["SECRET_KEY_PREVIOUS"]
+    if previous and len(previous) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY_PREVIOUS is too short: it must be the old "
+            f"{PREFIX}SECRET_KEY (at least {MIN_SECRET_LENGTH} characters)"
+        )
+    if previous and previous == settings["SECRET_KEY"]:
+        raise ConfigError(
+            f"{PREFIX}SECRET_KEY_PREVIOUS equals {PREFIX}SECRET_KEY: set a new "
+            f"{PREFIX}SECRET_KEY and keep the old one in {PREFIX}SECRET_KEY_PREVIOUS"
+        )
+    if not 0 <= settings["TRUSTED_PROXIES"] <= MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"{PREFIX}TRUSTED_PROXIES must be 0 (no reverse proxy) to {MAX_TRUSTED_PROXIES}, "
+            f"the number of proxies in front of the app, got {settings['TRUSTED_PROXIES']}"
+        )
     return settings
 
 

@@ -8,7 +8,9 @@ from sqlalchemy.exc import OperationalError
 
 def init_app(app: Flask) -> None:
     def page(status: int):
-        def handler(_exc):
+        def handler(exc):
+            if getattr(exc, "response", None) is not None:
+                return exc.response  # a page of the view's own (e.g. the throttled login)
             return render_template(f"errors/{status}.html"), status
 
         return handler

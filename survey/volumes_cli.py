@@ -18,6 +18,15 @@ ENGLISH = {
     "empty": "the file is empty",
     "encoding": "the CSV file is not UTF-8; save it as UTF-8",
     "unreadable": "cannot read the file; give a UTF-8 CSV or an XLSX file",
+    "encrypted": "the XLSX file is password-protected; save it without a password",
+    "xls_or_encrypted": (
+        "the file is an Excel 97-2003 workbook (.xls) or a password-protected one; "
+        "save it as .xlsx without a password, or as CSV"
+    ),
+    "xlsx_too_large": (
+        "the XLSX file unpacks to too much data (at most {max_mib} MiB) or is packed "
+        "abnormally; delete unneeded columns, split it or save it as CSV"
+    ),
     "too_many_rows": "too many rows; split the file",
     "no_rows": "the file has no data rows",
     "ambiguous_columns": (
@@ -39,11 +48,19 @@ ENGLISH = {
     "unknown_unit": "no unit with code {value!r}",
     "unit_out_of_scope": "unit {value!r} is outside the allowed units",
     "unknown_sector": "no sector with code {value!r}",
+    "volume_out_of_scope": (
+        "the stored count of desk {value!r} for this month was imported under a unit "
+        "outside the allowed units (the desk has moved)"
+    ),
 }
 
 
 def describe(issue) -> str:
-    text = ENGLISH.get(issue.code, issue.code).format(value=issue.value, other_row=issue.other_row)
+    from survey.services.volumes import MAX_XLSX_UNPACKED
+
+    text = ENGLISH.get(issue.code, issue.code).format(
+        value=issue.value, other_row=issue.other_row, max_mib=MAX_XLSX_UNPACKED // 2**20
+    )
     where = []
     if issue.row is not None:
         where.append(f"row {issue.row}")

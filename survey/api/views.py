@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 
 from survey.api import bp
 from survey.extensions import csrf, limiter
+from survey.keys import verification_keys
 from survey.posters import qr_png, qr_svg
 from survey.services import links
 from survey.web_db import get_session
@@ -36,8 +37,10 @@ def create_survey_link():
         return _error(400, "body", "expected a JSON object (Content-Type: application/json)")
     settings = current_app.config["SURVEY"]
     try:
+        # Signed with the current key; hashed under the previous one too, so a
+        # case answered through a link from before a key rotation stays answered.
         url, claims = links.issue(
-            session, settings["SECRET_KEY"], settings["BASE_URL"], unit_id, payload
+            session, verification_keys(settings), settings["BASE_URL"], unit_id, payload
         )
     except links.LinkError as exc:
         return _error(422, exc.field, exc.message)

@@ -18,6 +18,7 @@ from survey.posters.fonts import BOLD, REGULAR, register_fonts
 from survey.posters.layout import QR, Space, Steps, Text, fit_lines, stack
 from survey.posters.model import SIZES, PosterDesk, PosterError
 from survey.posters.qr import QUIET_ZONE
+from survey.text import clean_for_file
 
 ACCENT = Color(0.05, 0.27, 0.55)
 MUTED = Color(0.35, 0.35, 0.35)
@@ -69,7 +70,8 @@ if any(STYLES[s].qr * _V1_SHARE < MIN_SYMBOL[s] for s in SIZES):  # pragma: no c
 def _nfc(text: str) -> str:
     # Names typed on some systems arrive decomposed (e + combining marks); the
     # PDF text layer has no shaping, so only precomposed letters print right.
-    return unicodedata.normalize("NFC", text)
+    # Controls are dropped: stored names may predate the input checks.
+    return clean_for_file(unicodedata.normalize("NFC", text))
 
 
 # Cached: a tent draws each desk twice, and fitting text is the costly part.

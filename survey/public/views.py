@@ -10,6 +10,7 @@ from flask import session as session_cookie
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 
+from survey import keys
 from survey.extensions import csrf, limiter
 from survey.public import bp, open_forms, page_cache
 from survey.services import links, public_desks, submission
@@ -84,8 +85,7 @@ def survey_page(code: str):
 
 
 def _keys() -> list[str]:
-    settings = _settings()
-    return [settings["SECRET_KEY"], *filter(None, [settings.get("SECRET_KEY_PREVIOUS")])]
+    return keys.verification_keys(_settings())
 
 
 def _new_sid(desk) -> str:
@@ -122,7 +122,11 @@ def _cross_site() -> bool:
 
 
 def _desk_key() -> str:
-    return "desk:" + (request.view_args or {}).get("code", "").upper()
+    # The code as the desk lookup sees it, so "/s/%20CODE" or "/s/code%09" count
+    # against the desk's own bucket; junk that cannot be a code (a 404 anyway)
+    # shares one bucket instead of making a new key per request.
+    code = public_desks.normalised((request.view_args or {}).get("code", ""))
+    return "desk:" + (code or "?")
 
 
 @bp.post("/s/<code>")
@@ -188,6 +192,8 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         ctx.sector_id = links.sector_id(session, link.sector)
         ctx.procedure_code = link.procedure
         ctx.case_hash = link.case_hash
+        if links.answered_elsewhere(session, link):  # through a link from before a rotation
+            return render_template("public/case_done.html", desk=desk), 409
     try:
         result = submission.store(session, ctx, checked, secret, _settings()["TIMEZONE"])
     except submission.CaseAlreadyAnswered:
@@ -235,7 +241,7 @@ def _bad_link(exc: links.BadToken):
 def _link_or_page(token: str):
     """Claims and active desk of a case link, or the page to show instead."""
     try:
-        claims = links.read_token(_settings()["SECRET_KEY"], token)
+        claims = links.read_token(_keys(), token)
     except links.BadToken as exc:
         return None, None, _bad_link(exc)
     desk, page = _desk_or_page(claims.desk)
@@ -247,7 +253,7 @@ def link_page(token: str):
     claims, desk, page = _link_or_page(token)
     if page:
         return page
-    if links.case_answered(get_session(), claims.case_hash):
+    if links.case_answered(get_session(), claims):
         return render_template("public/case_done.html", desk=desk), 409
     return _show_form(desk, url_for("public.link_submit", token=token))
 

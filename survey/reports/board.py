@@ -20,6 +20,7 @@ from survey.posters.qr import draw_qr
 from survey.reports import charts
 from survey.reports import fmt as f
 from survey.services.reporting import Board, BoardPeriod, Gettext
+from survey.text import clean_for_file
 
 
 @dataclass
@@ -81,7 +82,7 @@ BAR = HexColor("#5b86b8")
 
 
 def _wrap(c: Canvas, text: str, font: str, size: float, width: float) -> list[str]:
-    words, lines, line = text.split(), [], ""
+    words, lines, line = clean_for_file(text).split(), [], ""
     for word in words:
         trial = f"{line} {word}".strip()
         if c.stringWidth(trial, font, size) <= width or not line:
@@ -99,7 +100,7 @@ def poster(board: Board, url: str, locale: str, _: Gettext) -> bytes:
     regular, bold = register_fonts()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=1)
-    c.setTitle(_("Kết quả khảo sát mức độ hài lòng") + f" – {board.unit.name}")
+    c.setTitle(clean_for_file(_("Kết quả khảo sát mức độ hài lòng") + f" – {board.unit.name}"))
     w, h = A4
     margin = 15 * mm
     inner = w - 2 * margin

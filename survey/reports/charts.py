@@ -18,6 +18,7 @@ from html import escape
 from markupsafe import Markup
 
 from survey.reports import fmt
+from survey.text import clean_for_file
 
 ACCENT = "#0a4a8a"
 BAND = "#c5d6ea"
@@ -97,7 +98,7 @@ class Scene:
             Shape(
                 "text",
                 {"x": x, "y": y, "size": size, "anchor": anchor, "bold": bold, "fill": fill},
-                text,
+                clean_for_file(text),  # names end up in PDF and SVG (XML) alike
             )
         )
 

@@ -301,7 +301,8 @@ def _version_by_key(session: Session, key: str) -> QuestionnaireVersion | None:
     qid, _sep, version = key.strip().partition("@")
     stmt = select(QuestionnaireVersion).where(QuestionnaireVersion.qid == qid)
     if version:
-        if not version.isdigit():
+        # Nine ASCII digits at most: a version fits an int4 column (and "²" is a digit).
+        if not (version.isascii() and version.isdigit() and len(version) <= 9):
             return None
         stmt = stmt.where(QuestionnaireVersion.version == int(version))
     return session.scalar(stmt.order_by(QuestionnaireVersion.version.desc()).limit(1))

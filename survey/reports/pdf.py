@@ -32,6 +32,7 @@ from survey.reports import charts, data
 from survey.reports import fmt as f
 from survey.services import reporting
 from survey.services.reporting import SMALL_N, Report
+from survey.text import clean_for_file
 
 LOCALE = "vi"
 TITLE = "BÁO CÁO KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG"
@@ -65,7 +66,8 @@ class _Styles:
 
 
 def _p(text: str, style) -> Paragraph:
-    return Paragraph(escape(text), style)
+    # Stored text may predate the input checks; reportlab fails on lone surrogates.
+    return Paragraph(escape(clean_for_file(text)), style)
 
 
 VERDICT_COLUMN = 5  # in tables of a label and the ``_stat_cells``
@@ -268,7 +270,7 @@ def render(session: Session, report: Report) -> bytes:
         rightMargin=MARGIN,
         topMargin=16 * mm,
         bottomMargin=16 * mm,
-        title=f"{TITLE} – {sel.unit.name} – {period}",
+        title=clean_for_file(f"{TITLE} – {sel.unit.name} – {period}"),
         author="Hệ thống khảo sát mức độ hài lòng",
         subject=f"{sel.unit.code} {sel.start.isoformat()} {sel.end.isoformat()}",
     )

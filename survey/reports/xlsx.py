@@ -2,7 +2,9 @@
 
 Shares are stored as numbers (0.853) formatted ``0.0%``, so Excel shows 85,3%
 in a Vietnamese locale and formulas can use them.  Every text cell goes
-through ``neutralise`` (no formula injection from comments or names).
+through ``_cell``: characters an XLSX file cannot hold are dropped (one stored
+comment must not break every export covering it), then ``neutralise`` (no
+formula injection from comments or names).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from survey.reports import data
 from survey.reports.csv_export import neutralise
 from survey.services import reporting
 from survey.services.reporting import SMALL_N, Report
+from survey.text import clean_for_file
 
 PCT = "0.0%"
 PCT0 = "0%"
@@ -43,8 +46,13 @@ _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DCE6F0")
 
 
+def _cell(value):
+    # Clean first: "\x01=cmd" must not become a formula once the control is gone.
+    return neutralise(clean_for_file(value))
+
+
 def _header(ws, names: list[str]) -> None:
-    ws.append([neutralise(n) for n in names])
+    ws.append([_cell(n) for n in names])
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
         cell.fill = _HEAD_FILL
@@ -53,7 +61,7 @@ def _header(ws, names: list[str]) -> None:
 
 
 def _append(ws, values: list, formats: dict[int, str] | None = None) -> None:
-    ws.append([neutralise(v) for v in values])
+    ws.append([_cell(v) for v in values])
     for col, number_format in (formats or {}).items():
         ws.cell(ws.max_row, col).number_format = number_format
 

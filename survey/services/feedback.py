@@ -19,6 +19,7 @@ from survey.models import Comment, Desk, Response, Unit
 from survey.services import access
 from survey.services.access import Actor
 from survey.services.audit import record
+from survey.services.org_admin import MAX_YEAR, MIN_YEAR
 
 STATUSES = ("new", "in_progress", "resolved")
 KINDS = ("comment", "suggestion", "complaint")
@@ -40,6 +41,13 @@ class Filters:
     start: date | None = None  # local days, both inclusive
     end: date | None = None
     page: int = 1
+
+    def args(self) -> dict[str, str]:
+        """The filters (not the page) as query-string values, for links to other pages."""
+        out = {"status": self.status, "kind": self.kind}
+        out["from"] = self.start.isoformat() if self.start else None
+        out["to"] = self.end.isoformat() if self.end else None
+        return {k: v for k, v in out.items() if v}
 
 
 @dataclass(frozen=True)
@@ -79,12 +87,19 @@ def parse_filters(args) -> Filters:
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             raise FilterError(name) from None
+        # The query shifts days to UTC and adds one: 0001-01-01 and 9999-12-31
+        # would overflow, and no comment is that old or that far ahead.
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise FilterError(name)
+        return parsed
 
     raw_page = (args.get("page") or "1").strip()
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:
+    # "²".isdigit() is true but int("²") fails, and so does int() of 5,000 digits.
+    digits = raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 6
+    if not (digits and 1 <= int(raw_page) <= 100_000):
         raise FilterError("page")
     filters = Filters(
         status=choice("status", STATUSES),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from questionnaires.model import NA, Questionnaire
+from survey.text import has_control_chars
 
 MAX_COMMENT = 2000
 COMMENT_KINDS = ("comment", "suggestion", "complaint")
@@ -46,7 +47,9 @@ def _single(form, name: str) -> str | None:
 def _check_comment(form, out: CheckedForm, default_kind: str) -> None:
     comment = _single(form, "comment") or ""
     comment = unicodedata.normalize("NFC", comment.replace("\r\n", "\n")).strip()
-    if "\x00" in comment:
+    # Control characters are refused, not stripped: they only come from crafted
+    # posts, and one stored would break every Excel export covering it.
+    if has_control_chars(comment):
         out.errors["comment"] = _l("Ý kiến chứa ký tự không hợp lệ.")
     elif len(comment) > MAX_COMMENT:
         out.errors["comment"] = _l(

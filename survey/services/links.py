@@ -5,6 +5,12 @@ carries the desk, sector, procedure, a keyed hash of the case number (hồ sơ)
 and an expiry, signed with HMAC-SHA256 under the deployment secret. The case
 number itself is never stored; its keyed hash is what makes "one response per
 case" enforceable by a unique constraint.
+
+Key rotation (``SURVEY_SECRET_KEY_PREVIOUS``, see docs/security.md): tokens are
+signed with the current key and verified with the current, then the previous
+one.  The case hash depends on the key too, so a link made during the grace
+period also carries the case hash under the previous key: its case counts as
+answered if a link made before the rotation answered it.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.models import ApiKey, Desk, Response, Sector
-from survey.services import units
+from survey.models._types import utcnow
+from survey.services import audit, units
 
 MAX_TTL_DAYS = 180
 DEFAULT_TTL_DAYS = 30
@@ -55,6 +64,13 @@ class Claims:
     procedure: str | None
     case_hash: str
     expires: int
+    # The same case hashed under the previous key(s) when the link was made
+    # during a rotation's grace period; empty otherwise (and in older tokens).
+    other_case_hashes: tuple[str, ...] = ()
+
+    @property
+    def case_hashes(self) -> tuple[str, ...]:
+        return (self.case_hash, *self.other_case_hashes)
 
 
 def _b64(data: bytes) -> str:
@@ -74,31 +90,44 @@ def case_hash(secret: str, case_number: str) -> str:
     return hmac.new(secret.encode(), f"case:{normalised}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
+def _keys(keys: str | Sequence[str]) -> list[str]:
+    found = [keys] if isinstance(keys, str) else [k for k in keys if k]
+    if not found:
+        raise ValueError("no secret key")
+    return found
+
+
 def make_token(secret: str, claims: Claims) -> str:
-    body = [
+    body: list = [
         claims.desk,
         claims.sector or "",
         claims.procedure or "",
         claims.case_hash,
         claims.expires,
     ]
+    if claims.other_case_hashes:  # only during a rotation: links stay as short as before
+        body.append(list(claims.other_case_hashes))
     payload = _b64(json.dumps(body, separators=(",", ":")).encode())
     return f"{payload}.{_mac(secret, payload)}"
 
 
-def read_token(secret: str, token: str, now: float | None = None) -> Claims:
+def read_token(keys: str | Sequence[str], token: str, now: float | None = None) -> Claims:
+    """The claims of a token signed with any of ``keys`` (current first)."""
     payload, _, sig = token.partition(".")
     if not payload or not sig or len(token) > 400:
         raise BadToken("tampered")
-    if not hmac.compare_digest(sig.encode(), _mac(secret, payload).encode()):
+    if not any(
+        hmac.compare_digest(sig.encode(), _mac(key, payload).encode()) for key in _keys(keys)
+    ):
         raise BadToken("tampered")
     try:
-        desk, sector, procedure, chash, expires = json.loads(_unb64(payload))
+        desk, sector, procedure, chash, expires, *rest = json.loads(_unb64(payload))
+        others = tuple(str(h) for h in rest[0]) if rest else ()
     except (ValueError, TypeError):
         raise BadToken("tampered") from None
     if (now if now is not None else time.time()) > expires:
         raise BadToken("expired")
-    return Claims(desk, sector or None, procedure or None, chash, int(expires))
+    return Claims(desk, sector or None, procedure or None, chash, int(expires), others)
 
 
 def hash_api_key(key: str) -> str:
@@ -116,6 +145,51 @@ def create_api_key(session: Session, unit_code: str, label: str = "") -> tuple[A
     return row, key
 
 
+def list_api_keys(session: Session, unit_ids: set[int] | None = None) -> list[dict]:
+    """Keys as the CLI shows them: never the key or its hash."""
+    query = select(ApiKey).order_by(ApiKey.id)
+    if unit_ids is not None:
+        query = query.where(ApiKey.unit_id.in_(unit_ids))
+    return [
+        {
+            "id": row.id,
+            "unit": row.unit.code,
+            "label": row.label,
+            "created_at": _iso(row.created_at),
+            "revoked_at": _iso(row.revoked_at),
+        }
+        for row in session.scalars(query)
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def revoke_api_key(session: Session, key_id: int, *, actor: str = "cli") -> tuple[ApiKey, bool]:
+    """Revoke a key at once (the API answers 401 from the next request).
+
+    Returns (key, changed); changed is False if it was revoked already.
+    Links made with it stay valid: they are signed with the deployment secret.
+    """
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise LinkError("id", f"unknown API key id {key_id}")
+    if row.revoked_at is not None:
+        return row, False
+    row.revoked_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="apikey.revoke",
+        entity="api_key",
+        entity_id=row.id,
+        before={"revoked_at": None},
+        after={"unit": row.unit.code, "label": row.label, "revoked_at": row.revoked_at},
+    )
+    return row, True
+
+
 def api_key_unit(session: Session, key: str | None) -> int | None:
     """The unit an API key belongs to, or None for a missing, unknown or revoked key."""
     if not key:
@@ -127,9 +201,18 @@ def api_key_unit(session: Session, key: str | None) -> int | None:
 
 
 def issue(
-    session: Session, secret: str, base_url: str, key_unit_id: int, payload: dict
+    session: Session,
+    keys: str | Sequence[str],
+    base_url: str,
+    key_unit_id: int,
+    payload: dict,
 ) -> tuple[str, Claims]:
-    """Validate a link request from the one-stop software and sign the link."""
+    """Validate a link request from the one-stop software and sign the link.
+
+    ``keys``: the current secret first (it signs), then the previous one, under
+    which the case is hashed too (see the module docstring).
+    """
+    secret, *previous = _keys(keys)
     if not isinstance(payload, dict):
         raise LinkError("body", "expected a JSON object")
     unknown = sorted(set(payload) - {"desk", "sector", "procedure", "case_number", "ttl_days"})
@@ -170,12 +253,33 @@ def issue(
         procedure=procedure,
         case_hash=case_hash(secret, case_number),
         expires=int(time.time()) + ttl * 86400,
+        other_case_hashes=tuple(case_hash(key, case_number) for key in previous),
     )
     return f"{base_url}/l/{make_token(secret, claims)}", claims
 
 
-def case_answered(session: Session, chash: str) -> bool:
-    return session.scalar(select(Response.id).where(Response.case_hash == chash)) is not None
+def case_answered(session: Session, case: Claims | str) -> bool:
+    """Whether the case of a link (under any key it carries) has a response."""
+    hashes = case.case_hashes if isinstance(case, Claims) else (case,)
+    return _any_answered(session, hashes)
+
+
+def answered_elsewhere(session: Session, claims: Claims) -> bool:
+    """Whether a link made under the previous key answered this link's case.
+
+    The link's own case hash is left to the unique constraint when storing, so
+    that a replay of this link's own answer still gets its thanks page.  (Two
+    such links answered in the same instant can both be stored: only the
+    current-key hash is unique in the database.)
+    """
+    return _any_answered(session, claims.other_case_hashes)
+
+
+def _any_answered(session: Session, hashes: Sequence[str]) -> bool:
+    if not hashes:
+        return False
+    found = select(Response.id).where(Response.case_hash.in_(list(hashes))).limit(1)
+    return session.scalar(found) is not None
 
 
 def sector_id(session: Session, code: str | None) -> int | None:

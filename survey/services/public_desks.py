@@ -71,9 +71,15 @@ _cache: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, PublicDesk]]] =
 _lock = threading.Lock()
 
 
-def _valid(code: str) -> bool:
+def normalised(code: str) -> str | None:
+    """The code as ``lookup`` compares it, or None if it cannot be a desk code.
+
+    Anything keyed on a desk code (the per-desk rate limit) uses this, so two
+    spellings of one code are one key.
+    """
+    code = normalise(code)
     # Never send junk (NUL bytes, quotes, megabytes) to the database.
-    return code.isascii() and code.isalnum() and len(code) <= 16
+    return code if code.isascii() and code.isalnum() and len(code) <= 16 else None
 
 
 def _load(session: Session, code: str) -> PublicDesk | None:
@@ -94,8 +100,8 @@ def _load(session: Session, code: str) -> PublicDesk | None:
 
 def lookup(session: Session, code: str) -> Lookup:
     """The desk behind a poster code (any case, spaces and dashes ignored)."""
-    code = normalise(code)
-    if not _valid(code):
+    code = normalised(code)
+    if code is None:
         return Lookup(None)
     engine = session.get_bind()
     now = time.monotonic()

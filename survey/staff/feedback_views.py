@@ -42,7 +42,9 @@ def feedback_inbox():
     def local(moment: datetime) -> str:
         return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Links keep the parsed filters only: the query as sent may hold url_for's
+    # own keywords (endpoint, _external, _method...), which would break it.
+    args = filters.args()
     page = render_template(
         "staff/feedback.html",
         inbox=inbox,

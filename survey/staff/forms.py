@@ -1,20 +1,23 @@
 """Staff forms (Flask-WTF: every POST carries a CSRF token).
 
 WTForms ships no Vietnamese catalogue, so every message a user can see is
-given here explicitly (select fields included).
+given here explicitly (select fields included).  Every form derives from
+``StaffForm``, whose text fields refuse control characters (survey/text.py).
 """
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, StopValidation
 
 from survey.services.auth import MIN_PASSWORD_LENGTH
 from survey.services.org_admin import MAX_YEAR, MIN_YEAR, parse_percent
+from survey.text import has_control_chars
 
 REQUIRED = _l("Xin nhập thông tin này.")
 CODE_RULE = Regexp(
@@ -36,6 +39,27 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def plain_text(form, field) -> None:
+    """Refuse what no stored text may hold: names end up in every Excel and PDF export."""
+    if isinstance(field.data, str) and has_control_chars(field.data):
+        # The label is ours, never request data.
+        raise StopValidation(_("%(field)s chứa ký tự không hợp lệ.", field=str(field.label.text)))
+
+
+class StaffForm(FlaskForm):
+    """The base of every staff form: each text field checks ``plain_text`` first.
+
+    Passwords are exempt: they are only hashed, never stored or shown as text.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self:
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                # A new list per bound field: the declared one is shared by every instance.
+                field.validators = [plain_text, *field.validators]
+
+
 class Select(SelectField):
     """A select whose value must be one of its options, with a Vietnamese message."""
 
@@ -50,14 +74,14 @@ class Select(SelectField):
             raise ValidationError(_l("Xin chọn một mục trong danh sách.")) from None
 
 
-class LoginForm(FlaskForm):
+class LoginForm(StaffForm):
     username = StringField(
         _l("Tên đăng nhập"), filters=[_strip], validators=[DataRequired(REQUIRED), max_length(64)]
     )
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(REQUIRED), max_length(256)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(StaffForm):
     current = PasswordField(
         _l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED), max_length(256)]
     )
@@ -81,11 +105,11 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(StaffForm):
     """A button that changes something: only the CSRF token."""
 
 
-class UnitForm(FlaskForm):
+class UnitForm(StaffForm):
     code = StringField(
         _l("Mã đơn vị"), filters=[_strip], validators=[DataRequired(REQUIRED), CODE_RULE]
     )
@@ -109,23 +133,23 @@ class UnitForm(FlaskForm):
     )
 
 
-class DeskNameForm(FlaskForm):
+class DeskNameForm(StaffForm):
     name = StringField(
         _l("Tên quầy"), filters=[_strip], validators=[DataRequired(REQUIRED), max_length(200)]
     )
 
 
-class DeskMoveForm(FlaskForm):
+class DeskMoveForm(StaffForm):
     # Options: the units the user manages (set by the view); the value is a unit id.
     unit = Select(_l("Chuyển sang đơn vị"))
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(StaffForm):
     # "" inherits from the unit above; otherwise a published version id.
     version = Select(_l("Phiếu khảo sát"))
 
 
-class SectorGroupForm(FlaskForm):
+class SectorGroupForm(StaffForm):
     code = StringField(
         _l("Mã nhóm"), filters=[_strip], validators=[DataRequired(REQUIRED), CODE_RULE]
     )
@@ -137,7 +161,7 @@ class SectorGroupForm(FlaskForm):
     )
 
 
-class SectorForm(FlaskForm):
+class SectorForm(StaffForm):
     code = StringField(
         _l("Mã lĩnh vực"), filters=[_strip], validators=[DataRequired(REQUIRED), CODE_RULE]
     )
@@ -150,7 +174,7 @@ class SectorForm(FlaskForm):
     group = Select(_l("Nhóm lĩnh vực"))
 
 
-class TargetForm(FlaskForm):
+class TargetForm(StaffForm):
     year = StringField(
         _l("Năm"), filters=[_strip], validators=[DataRequired(_l("Xin nhập năm, ví dụ 2026."))]
     )
@@ -183,12 +207,12 @@ class TargetForm(FlaskForm):
             ) from None
 
 
-class VolumeUploadForm(FlaskForm):
+class VolumeUploadForm(StaffForm):
     file = FileField(
         _l("Tệp số lượng hồ sơ (CSV hoặc XLSX)"),
         validators=[FileRequired(_l("Xin chọn tệp CSV hoặc XLSX."))],
     )
 
 
-class VolumeConfirmForm(FlaskForm):
+class VolumeConfirmForm(StaffForm):
     token = HiddenField(validators=[DataRequired()])

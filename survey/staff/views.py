@@ -7,9 +7,11 @@ before anything is read; a ``Forbidden`` anywhere in this blueprint is a 403.
 from __future__ import annotations
 
 import json
-from datetime import date
+import math
+import time
+from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Response,
@@ -17,6 +19,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,6 +33,8 @@ from sqlalchemy import func, select
 from survey.extensions import csrf, limiter
 from survey.models import AuditEvent, Sector, SectorGroup, Unit
 from survey.models import Response as SurveyResponse
+from survey.models._types import utcnow
+from survey.security import query_int
 from survey.services import access, auth, org_admin, units
 from survey.services import desks as desk_svc
 from survey.services import questionnaires as qsvc
@@ -55,6 +60,9 @@ from survey.web_db import get_session
 
 INVALID = 422
 AUDIT_PAGE_SIZE = 50
+MAX_PAGE = 100_000  # keeps OFFSET inside a 64-bit integer
+# The audit page sums up refused sign-ins over this window.
+FAILED_SIGN_IN_WINDOW = timedelta(hours=24)
 # Reachable without a signed-in user; everything else redirects to the login.
 OPEN_ENDPOINTS = {"staff.login"}
 # Reachable while a one-time password still has to be changed.
@@ -64,7 +72,9 @@ PASSWORD_ENDPOINTS = {"staff.password", "staff.logout"}
 # --- request plumbing ---------------------------------------------------------
 @bp.before_request
 def _load_user():
-    g.user = auth.current_user(get_session(), cookie)
+    g.user = auth.current_user(
+        get_session(), cookie, auth.Lifetimes.from_settings(current_app.config["SURVEY"])
+    )
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     if g.user is None:
@@ -138,11 +148,21 @@ def _found(obj):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path inside /staff: never another site (open redirect)."""
-    if not target or "\\" in target or target.startswith("//"):
+    """Only a plain path inside /staff/: never another site (open redirect).
+
+    Printable ASCII only, as the app's own links are (non-ASCII is
+    percent-encoded): a CR or LF would split the Location header (a 500), and
+    tabs, other controls or Unicode line breaks are read differently by
+    browsers.  No dot segment either (``/staff/../``, also percent-encoded).
+    """
+    if not target or not all("!" <= ch <= "~" for ch in target):
+        return None
+    if "\\" in target or target.startswith("//"):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/staff/"):
+        return None
+    if {".", ".."} & set(unquote(parts.path).split("/")):
         return None
     return target
 
@@ -152,8 +172,44 @@ def _today() -> date:
 
 
 # --- sign-in ------------------------------------------------------------------
+def _login_account_key() -> str:
+    """The account being tried, so guessing one password from many addresses is slow too."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _login_refused(response: Response) -> bool:
+    return response.status_code == INVALID
+
+
+def _login_throttled(limit) -> Response:
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    wait = max(1, round(seconds / 60))
+    db = _db()
+    auth.record_failed_sign_in(
+        db, request.form.get("username") or "", request.remote_addr, reason="throttled"
+    )
+    db.commit()
+    form = LoginForm()
+    form.form_errors.append(
+        _(
+            "Tài khoản này tạm thời không đăng nhập được vì có quá nhiều lần nhập sai mật "
+            "khẩu. Xin thử lại sau %(n)d phút.",
+            n=wait,
+        )
+    )
+    page = render_template("staff/login.html", form=form, next=safe_next(request.args.get("next")))
+    return make_response(page, 429, {"Retry-After": str(seconds)})
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(
+    "5 per minute;30 per hour;100 per day",
+    methods=["POST"],
+    key_func=_login_account_key,
+    deduct_when=_login_refused,
+    on_breach=_login_throttled,
+)
 def login():
     next_url = safe_next(request.args.get("next"))
     if g.user is not None:
@@ -165,6 +221,8 @@ def login():
     db = _db()
     user = auth.authenticate(db, form.username.data, form.password.data)
     if user is None:
+        auth.record_failed_sign_in(db, form.username.data, request.remote_addr)
+        db.commit()
         form.form_errors.append(_("Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đã bị khóa."))
         return render_template("staff/login.html", form=form, next=next_url), INVALID
     auth.sign_in(cookie, user)
@@ -179,8 +237,9 @@ def logout():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    auth.sign_out(cookie)
-    flash(_("Đã đăng xuất."))
+    auth.sign_out(cookie, g.user)
+    _db().commit()
+    flash(_("Đã đăng xuất trên mọi thiết bị."))
     return redirect(url_for("staff.login"))
 
 
@@ -206,6 +265,11 @@ def _password_message(code: str) -> str:
     return {
         "wrong_current": _("Mật khẩu hiện tại không đúng."),
         "too_short": _("Mật khẩu mới phải có ít nhất %(min)d ký tự.", min=auth.MIN_PASSWORD_LENGTH),
+        "too_long": _("Mật khẩu mới dài quá %(max)d ký tự.", max=auth.MAX_PASSWORD_LENGTH),
+        "guessable": _(
+            "Mật khẩu này quá dễ đoán (mật khẩu phổ biến, chuỗi lặp lại hoặc theo thứ tự "
+            "bàn phím). Xin chọn một cụm từ dài hơn mà người khác khó đoán."
+        ),
         "unchanged": _("Mật khẩu mới phải khác mật khẩu hiện tại."),
         "is_username": _("Mật khẩu không được trùng tên đăng nhập."),
     }.get(code, _("Mật khẩu không hợp lệ."))
@@ -499,6 +563,20 @@ def desk_qr(desk_id: int, fmt: str):
 
 
 # --- targets ------------------------------------------------------------------
+def _query_year() -> int | None:
+    """``?year=`` (this year if absent), or None with a message if out of range."""
+    year = query_int("year", _today().year, org_admin.MIN_YEAR, org_admin.MAX_YEAR)
+    if year is None:
+        flash(
+            _(
+                "Năm không hợp lệ: từ %(min)d đến %(max)d.",
+                min=org_admin.MIN_YEAR,
+                max=org_admin.MAX_YEAR,
+            )
+        )
+    return year
+
+
 def _group_choices(db):
     return choices(
         [("", _("Chung (mọi lĩnh vực)"))]
@@ -508,7 +586,9 @@ def _group_choices(db):
 
 def _targets_page(unit, form: TargetForm, status: int = 200):
     db = _db()
-    year = request.args.get("year", type=int) or _today().year
+    year = _query_year()
+    if year is None:
+        year, status = _today().year, 400
     groups = org_admin.list_groups(db)
     effective = [
         (None, org_admin.effective_target(db, unit, year)),
@@ -719,7 +799,7 @@ def _changes(before: str | None, after: str | None) -> list[tuple[str, Any, Any]
 def audit_log():
     access.require(g.user, "audit.view")
     db = _db()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
     total = db.scalar(select(func.count()).select_from(AuditEvent)) or 0
     events = db.scalars(
         select(AuditEvent)
@@ -729,6 +809,7 @@ def audit_log():
     ).all()
     return render_template(
         "staff/audit.html",
+        failed=auth.failed_sign_ins(db, utcnow() - FAILED_SIGN_IN_WINDOW),
         events=[(e, _changes(e.before, e.after)) for e in events],
         page=page,
         pages=max(1, -(-total // AUDIT_PAGE_SIZE)),
@@ -742,6 +823,16 @@ def _issue_message(issue: volume_svc.Issue) -> str:
         "empty": _("Tệp rỗng."),
         "encoding": _("Tệp CSV không ở mã UTF-8. Xin lưu lại tệp với mã hóa UTF-8."),
         "unreadable": _("Không đọc được tệp. Xin tải lên tệp CSV (UTF-8) hoặc XLSX."),
+        "encrypted": _("Tệp XLSX có đặt mật khẩu. Xin lưu lại tệp không đặt mật khẩu."),
+        "xls_or_encrypted": _(
+            "Tệp là bảng tính Excel 97–2003 (.xls) hoặc bảng tính có đặt mật khẩu. "
+            "Xin lưu lại thành tệp .xlsx không đặt mật khẩu, hoặc thành tệp CSV."
+        ),
+        "xlsx_too_large": _(
+            "Tệp XLSX khi giải nén quá lớn (tối đa %(max)d MiB) hoặc được nén bất thường. "
+            "Xin xóa các cột không cần, chia thành nhiều tệp hoặc lưu thành tệp CSV.",
+            max=volume_svc.MAX_XLSX_UNPACKED // 2**20,
+        ),
         "too_many_rows": _(
             "Tệp có quá %(max)d dòng; xin chia thành nhiều tệp.", max=volume_svc.MAX_ROWS
         ),
@@ -773,6 +864,11 @@ def _issue_message(issue: volume_svc.Issue) -> str:
             "đơn vị “%(value)s” không thuộc phạm vi của tài khoản này.", value=issue.value
         ),
         "unknown_sector": _("không có lĩnh vực mã “%(value)s”.", value=issue.value),
+        "volume_out_of_scope": _(
+            "số liệu tháng này của quầy “%(value)s” đã được nhập cho một đơn vị ngoài phạm "
+            "vi của tài khoản này (quầy đã chuyển đơn vị).",
+            value=issue.value,
+        ),
     }.get(issue.code, issue.code)
     if issue.row is None:
         return text
@@ -862,6 +958,8 @@ def volumes_confirm():
 @bp.get("/units/<int:unit_id>/volumes")
 def unit_volumes(unit_id: int):
     unit = _unit(unit_id, "volume.view")
-    year = request.args.get("year", type=int) or _today().year
+    year, status = _query_year(), 200
+    if year is None:
+        year, status = _today().year, 400
     table = volume_svc.monthly_table(_db(), g.user, unit, year)
-    return render_template("staff/unit_volumes.html", unit=unit, table=table)
+    return render_template("staff/unit_volumes.html", unit=unit, table=table), status

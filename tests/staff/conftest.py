@@ -102,11 +102,8 @@ def sign_in(client, db, username: str) -> None:
     """Put a valid session cookie on the client, as a successful login would."""
     with db.session() as s:
         user = s.scalar(select(User).where(User.username == username))
-        uid, version = user.id, auth.session_version(user)
-    with client.session_transaction() as cookie:
-        cookie.clear()
-        cookie[auth.SESSION_USER] = uid
-        cookie[auth.SESSION_VERSION] = version
+        with client.session_transaction("/staff/") as cookie:
+            auth.sign_in(cookie, user)
 
 
 def csrf_token(client, path: str) -> str:
