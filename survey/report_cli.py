@@ -113,11 +113,11 @@ def report(
     output: Path,
 ) -> None:
     """Report of a unit's subtree for a period (dates YYYY-MM-DD or DD/MM/YYYY)."""
+    from survey.clock import local_today
     from survey.reports import csv_export, data, export
     from survey.reports import fmt as f
     from survey.services import reporting
     from survey.services.access import SystemActor
-    from survey.services.volumes import local_today
 
     if not output.parent.is_dir():
         _fail(f"output directory {str(output.parent)!r} does not exist")

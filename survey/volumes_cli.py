@@ -14,6 +14,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from survey import clock
+
 ENGLISH = {
     "empty": "the file is empty",
     "encoding": "the CSV file is not UTF-8; save it as UTF-8",
@@ -87,7 +89,7 @@ def import_volumes(file: Path, dry_run: bool) -> None:
     from survey.services.access import SystemActor
 
     data = file.read_bytes()
-    today = svc.local_today(current_app.config["SURVEY"]["TIMEZONE"])
+    today = clock.local_today(current_app.config["SURVEY"]["TIMEZONE"])
     actor = SystemActor()
     database = current_app.extensions["survey.db"]
     with database.session() as session:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Response, current_app, g, make_response, render_template, url_for
 from flask_babel import gettext as _
 
+from survey import clock
 from survey.extensions import limiter
 from survey.public import bp
 from survey.reports import board as board_view
 from survey.services import reporting
-from survey.services import volumes as volume_svc
 from survey.web_db import get_session
 
 # Public pages are cached briefly by browsers and proxies: results change monthly.
@@ -28,7 +28,7 @@ def _board(code: str):
     return reporting.public_board(
         get_session(),
         code,
-        today=volume_svc.local_today(settings["TIMEZONE"]),
+        today=clock.local_today(settings["TIMEZONE"]),
         min_n=settings["PUBLIC_MIN_RESPONSES"],
     )
 

@@ -9,12 +9,12 @@ audited. Desk staff do not see the inbox: a complaint may be about them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from survey import clock
 from survey.models import Comment, Desk, Response, Unit
 from survey.services import access
 from survey.services.access import Actor
@@ -113,12 +113,6 @@ def parse_filters(args) -> Filters:
     return filters
 
 
-def _utc_bound(day: date, tz: str) -> datetime:
-    """The UTC instant (naive, as stored) at which ``day`` starts in ``tz``."""
-    local = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz))
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def inbox(session: Session, user: Actor, filters: Filters, tz: str) -> Inbox:
     """The comments in the user's scope, newest first, one page of them."""
     if not access.can_anywhere(user, "feedback.view"):
@@ -130,9 +124,11 @@ def inbox(session: Session, user: Actor, filters: Filters, tz: str) -> Inbox:
     if filters.kind:
         base = base.where(Comment.kind == filters.kind)
     if filters.start:
-        base = base.where(Comment.created_at >= _utc_bound(filters.start, tz))
+        base = base.where(Comment.created_at >= clock.utc_start_of(filters.start, tz))
     if filters.end:
-        base = base.where(Comment.created_at < _utc_bound(filters.end + timedelta(days=1), tz))
+        base = base.where(
+            Comment.created_at < clock.utc_start_of(filters.end + timedelta(days=1), tz)
+        )
     by_status = dict.fromkeys(STATUSES, 0)
     counted = base.add_columns(Comment.status).subquery()
     for status, n in session.execute(

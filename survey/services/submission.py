@@ -15,13 +15,13 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from survey import clock
 from survey.models import Comment, Response
 from survey.models._types import utcnow
 from survey.models.response import DEMOGRAPHIC_COLUMNS
@@ -142,10 +142,6 @@ class Context:
     case_hash: str | None = None
 
 
-def local_day(now_utc: datetime, tz: str) -> date:
-    return now_utc.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
-
-
 def _flag_texts(honeypot: bool) -> dict[str, str]:
     """The four possible quality_flags texts, by the bits the database computes
     in the INSERT (1: burst, 2: device repeat); the honeypot is known here."""
@@ -201,7 +197,7 @@ def _store_once(
     PostgreSQL, one transaction elsewhere.
     """
     now = utcnow()
-    day = local_day(now, tz)
+    day = clock.local_day(now, tz)
     params = dict(
         submission_id=ctx.submission_id,
         desk_id=ctx.desk_id,

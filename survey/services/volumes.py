@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -127,10 +126,6 @@ class Plan:
     @property
     def replaced(self) -> int:
         return sum(1 for r in self.rows if r.existing_id is not None)
-
-
-def local_today(timezone: str) -> date:
-    return datetime.now(ZoneInfo(timezone)).date()
 
 
 def display_name(filename: str | None) -> str:

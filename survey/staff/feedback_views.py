@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from survey import clock
 from survey.services import feedback
 from survey.staff import bp
 from survey.staff.forms import ActionForm
@@ -37,10 +37,9 @@ def feedback_inbox():
     except feedback.FilterError as exc:
         filters, error = feedback.Filters(), _filter_message(exc.field)
     inbox = feedback.inbox(get_session(), g.user, filters, _tz())
-    zone = ZoneInfo(_tz())
 
     def local(moment: datetime) -> str:
-        return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%d/%m/%Y %H:%M")
+        return clock.local_time(moment, _tz()).strftime("%d/%m/%Y %H:%M")
 
     # Links keep the parsed filters only: the query as sent may hold url_for's
     # own keywords (endpoint, _external, _method...), which would break it.

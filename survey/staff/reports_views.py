@@ -30,10 +30,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from survey import clock
 from survey.models import Desk, Unit
 from survey.reports import csv_export, data, export, jobs, view
 from survey.services import access, org_admin, reporting, units
-from survey.services import volumes as volume_svc
 from survey.services.reporting import SelectionError
 from survey.staff import bp
 from survey.staff.forms import ActionForm
@@ -45,7 +45,7 @@ FORMATS = ("json", "xlsx", "pdf")
 
 
 def _today():
-    return volume_svc.local_today(current_app.config["SURVEY"]["TIMEZONE"])
+    return clock.local_today(current_app.config["SURVEY"]["TIMEZONE"])
 
 
 def _locale() -> str:

@@ -30,6 +30,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from survey import clock
 from survey.extensions import csrf, limiter
 from survey.models import AuditEvent, Sector, SectorGroup, Unit
 from survey.models import Response as SurveyResponse
@@ -168,7 +169,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _today() -> date:
-    return volume_svc.local_today(current_app.config["SURVEY"]["TIMEZONE"])
+    return clock.local_today(current_app.config["SURVEY"]["TIMEZONE"])
 
 
 # --- sign-in ------------------------------------------------------------------

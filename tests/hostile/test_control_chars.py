@@ -37,7 +37,7 @@ LEGACY_CLEAN = "Chờ lâu quá!"
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
-    monkeypatch.setattr("survey.services.volumes.local_today", lambda _tz: TODAY)
+    monkeypatch.setattr("survey.clock.local_today", lambda _tz: TODAY)
 
 
 # --- the rule ---------------------------------------------------------------------

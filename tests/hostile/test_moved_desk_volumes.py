@@ -28,7 +28,7 @@ REFUSED = "số liệu tháng này của quầy “%s” đã được nhập ch
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
-    monkeypatch.setattr("survey.services.volumes.local_today", lambda _tz: TODAY)
+    monkeypatch.setattr("survey.clock.local_today", lambda _tz: TODAY)
 
 
 def _move_nt1_to_cam_ranh(db, world) -> tuple[int, int, int]:  # noqa: F811

@@ -23,7 +23,7 @@ PLANTED = '=HYPERLINK("http://evil.example/x","Nhấn vào đây")'
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
     """Pages and commands take "today" from the local clock: pin it to the demo's."""
-    monkeypatch.setattr("survey.services.volumes.local_today", lambda _tz: TODAY)
+    monkeypatch.setattr("survey.clock.local_today", lambda _tz: TODAY)
 
 
 def run_report(url: str, *args: str):
