@@ -65,7 +65,7 @@ from .engine import analyze
 from .errors import AnalysisInputError, ConvergenceError
 from .io import read_responses, read_volumes
 from .planner import sample_size
-from .report import to_text, to_xlsx
+from .result import to_text, to_xlsx
 
 __all__ = [
     "AnalysisInputError",

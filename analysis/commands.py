@@ -110,8 +110,9 @@ def analyze(
     """Satisfaction indices with confidence intervals and verdicts."""
     from questionnaires.errors import QuestionnaireError, QuestionnaireNotFound
 
-    from . import engine, io, report
+    from . import engine, io
     from .errors import AnalysisInputError, ConvergenceError
+    from .result import to_text, to_xlsx
 
     if fmt == "xlsx" and not output:
         _fail("--format xlsx needs -o FILE.xlsx")
@@ -147,12 +148,12 @@ def analyze(
     ) as exc:
         _fail(str(exc))
     if fmt == "xlsx":
-        report.to_xlsx(result, output)
+        to_xlsx(result, output)
         return
     text = (
         json.dumps(result, ensure_ascii=False, indent=2) + "\n"
         if fmt == "json"
-        else (report.to_text(result))
+        else (to_text(result))
     )
     if output:
         with open(output, "w", encoding="utf-8") as fh:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from questionnaires.model import Questionnaire
 
-from . import bootstrap, report
+from . import bootstrap
 from .cells import build
 from .errors import AnalysisInputError
 from .estimators import (
@@ -22,6 +22,7 @@ from .estimators import (
     estimates,
 )
 from .intervals import INTERVALS, infer
+from .result import Context, group_entry, whole_sample
 from .tidy import DERIVED, encode
 from .variance import Residualiser, design_of, domain_counts, linearized_variance
 from .weights import build_margins, calibrate, kish, margin_columns, trim
@@ -97,7 +98,7 @@ def analyze(
             'survey.lonely.psu = "adjust" (PSU total centred at the population mean, zero)'
         )
 
-    ctx = report.Context(
+    ctx = Context(
         struct=struct,
         questionnaire=questionnaire,
         level=level,
@@ -139,7 +140,7 @@ def analyze(
     named = {comp.name: inf[0][c] for c, comp in enumerate(comps)}
     na_counts = cells.na.sum(axis=0)
     blank_counts = cells.blank.sum(axis=0)
-    result = report.whole_sample(ctx, named, na_counts, blank_counts)
+    result = whole_sample(ctx, named, na_counts, blank_counts)
 
     groups: dict[str, list[dict]] = {}
     for col in by:
@@ -151,7 +152,7 @@ def analyze(
         comps_g, inf_g, resp = domain_estimates(dom, items=False)
         group_targets = (targets or {}).get(col, {})
         groups[col] = [
-            report.group_entry(
+            group_entry(
                 ctx,
                 labels[k],
                 int(resp[k]),

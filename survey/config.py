@@ -1,17 +1,23 @@
 """Settings: one defaults table, overridden by SURVEY_* environment variables.
 
-Settings are read once, in ``create_app``; nothing reads the environment at
-import time.  Unknown keys are rejected so that a typo such as
-``SURVEY_DATABSE_URL`` fails loudly instead of silently using SQLite.
+Settings are read once, in ``create_app``, into a frozen :class:`Settings`
+kept on the app; code reads them with :func:`settings` (``settings().BASE_URL``).
+Nothing reads the environment at import time.  Unknown keys are rejected so
+that a typo such as ``SURVEY_DATABSE_URL`` fails loudly instead of silently
+using SQLite.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
+
+from flask import Flask, current_app
 
 PREFIX = "SURVEY_"
 # The same in every environment: the tests, benchmarks and generated keys use
@@ -54,7 +60,43 @@ DEFAULTS: dict[str, Any] = {
     # after signing in, whatever happens.
     "STAFF_IDLE_MINUTES": 30,
     "STAFF_SESSION_HOURS": 8,
+    # Dashboard exports of more responses than this run as background jobs.
+    "REPORTS_INLINE_MAX_RESPONSES": 20_000,
 }
+
+# Where create_app keeps the Settings (``app.extensions``).
+EXTENSION = "survey.settings"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    """The checked settings of one app (one field per key of ``DEFAULTS``)."""
+
+    ENV: str
+    DATABASE_URL: str
+    SECRET_KEY: str
+    SECRET_KEY_PREVIOUS: str
+    TRUSTED_PROXIES: int
+    BASE_URL: str
+    TIMEZONE: str
+    DEFAULT_LOCALE: str
+    RATELIMIT_STORAGE_URI: str
+    RATELIMIT_ENABLED: bool
+    MAX_CONTENT_LENGTH: int
+    PUBLIC_MIN_RESPONSES: int
+    SQL_ECHO: bool
+    STAFF_IDLE_MINUTES: int
+    STAFF_SESSION_HOURS: int
+    REPORTS_INLINE_MAX_RESPONSES: int
+
+    def as_mapping(self) -> Mapping[str, Any]:
+        """A read-only ``{KEY: value}`` view (``app.config["SURVEY"]``)."""
+        return MappingProxyType(dataclasses.asdict(self))
+
+
+def settings(app: Flask | None = None) -> Settings:
+    """The settings of ``app``, by default of the current app."""
+    return (current_app if app is None else app).extensions[EXTENSION]
 
 
 class ConfigError(RuntimeError):
@@ -82,10 +124,10 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     instance_path: str | os.PathLike[str] = "instance",
-) -> dict[str, Any]:
+) -> Settings:
     """Return the settings: defaults < environment < explicit overrides."""
     environ = os.environ if environ is None else environ
-    settings = dict(DEFAULTS)
+    values = dict(DEFAULTS)
 
     unknown_env = sorted(
         name
@@ -103,56 +145,56 @@ def load_settings(
         )
     for key, default in DEFAULTS.items():
         if PREFIX + key in environ:
-            settings[key] = _coerce(key, environ[PREFIX + key], default)
+            values[key] = _coerce(key, environ[PREFIX + key], default)
 
     for key, value in (overrides or {}).items():
         if key not in DEFAULTS:
             raise ConfigError(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
-        settings[key] = _coerce(key, value, DEFAULTS[key])
+        values[key] = _coerce(key, value, DEFAULTS[key])
 
-    if settings["ENV"] not in {"development", "production", "testing"}:
+    if values["ENV"] not in {"development", "production", "testing"}:
         raise ConfigError(
-            f"{PREFIX}ENV must be development, production or testing, got {settings['ENV']!r}"
+            f"{PREFIX}ENV must be development, production or testing, got {values['ENV']!r}"
         )
     for key in ("STAFF_IDLE_MINUTES", "STAFF_SESSION_HOURS"):
-        if settings[key] < 1:
-            raise ConfigError(f"{PREFIX}{key} must be at least 1, got {settings[key]}")
-    if settings["DEFAULT_LOCALE"] not in {"vi", "en"}:
+        if values[key] < 1:
+            raise ConfigError(f"{PREFIX}{key} must be at least 1, got {values[key]}")
+    if values["DEFAULT_LOCALE"] not in {"vi", "en"}:
         raise ConfigError(f"{PREFIX}DEFAULT_LOCALE must be vi or en")
-    settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
+    values["BASE_URL"] = str(values["BASE_URL"]).rstrip("/")
 
     instance = Path(instance_path)
-    if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = f"sqlite:///{(instance / 'survey.sqlite3').resolve()}"
-    if not settings["SECRET_KEY"]:
-        if settings["ENV"] == "production":
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{(instance / 'survey.sqlite3').resolve()}"
+    if not values["SECRET_KEY"]:
+        if values["ENV"] == "production":
             raise ConfigError(
                 f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production: set it to a long "
                 "random value, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`, "
                 "and keep it the same across restarts and workers"
             )
-        settings["SECRET_KEY"] = _instance_secret(instance)
-    elif len(settings["SECRET_KEY"]) < MIN_SECRET_LENGTH:
+        values["SECRET_KEY"] = _instance_secret(instance)
+    elif len(values["SECRET_KEY"]) < MIN_SECRET_LENGTH:
         raise ConfigError(
             f"{PREFIX}SECRET_KEY is too short: use at least {MIN_SECRET_LENGTH} random characters"
         )
-    previous = settings["SECRET_KEY_PREVIOUS"]
+    previous = values["SECRET_KEY_PREVIOUS"]
     if previous and len(previous) < MIN_SECRET_LENGTH:
         raise ConfigError(
             f"{PREFIX}SECRET_KEY_PREVIOUS is too short: it must be the old "
             f"{PREFIX}SECRET_KEY (at least {MIN_SECRET_LENGTH} characters)"
         )
-    if previous and previous == settings["SECRET_KEY"]:
+    if previous and previous == values["SECRET_KEY"]:
         raise ConfigError(
             f"{PREFIX}SECRET_KEY_PREVIOUS equals {PREFIX}SECRET_KEY: set a new "
             f"{PREFIX}SECRET_KEY and keep the old one in {PREFIX}SECRET_KEY_PREVIOUS"
         )
-    if not 0 <= settings["TRUSTED_PROXIES"] <= MAX_TRUSTED_PROXIES:
+    if not 0 <= values["TRUSTED_PROXIES"] <= MAX_TRUSTED_PROXIES:
         raise ConfigError(
             f"{PREFIX}TRUSTED_PROXIES must be 0 (no reverse proxy) to {MAX_TRUSTED_PROXIES}, "
-            f"the number of proxies in front of the app, got {settings['TRUSTED_PROXIES']}"
+            f"the number of proxies in front of the app, got {values['TRUSTED_PROXIES']}"
         )
-    return settings
+    return Settings(**values)
 
 
 def _instance_secret(instance: Path) -> str:

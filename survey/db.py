@@ -1,8 +1,9 @@
 """Database engine, session and the declarative base.
 
-The web app uses one session per request (``get_session``), committed by the
-service layer's caller and always closed at teardown.  CLI commands and tests
-use ``Database.session()`` directly.
+The web app uses one session per request (``get_session``), committed once
+when the view succeeds and rolled back otherwise (``survey/web_db.py``), and
+always closed at teardown.  CLI commands (one transaction each) and tests use
+``Database.session()`` directly.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
+
+from survey.config import settings
 
 LOCALES = ("vi", "en")
 COOKIE = "lang"
@@ -12,7 +14,7 @@ def select_locale() -> str:
     wanted = request.args.get("lang") or request.cookies.get(COOKIE)
     if wanted in LOCALES:
         return wanted
-    return current_app.config["SURVEY"]["DEFAULT_LOCALE"]
+    return settings().DEFAULT_LOCALE
 
 
 def init_app(app: Flask) -> None:

@@ -8,11 +8,10 @@ handed out just before it.  See docs/security.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from survey.config import Settings
 
 
-def verification_keys(settings: Mapping[str, Any]) -> list[str]:
+def verification_keys(settings: Settings) -> list[str]:
     """The keys to verify with: the current one first, then the previous one if set."""
-    previous = settings.get("SECRET_KEY_PREVIOUS") or ""
-    return [settings["SECRET_KEY"], *([previous] if previous else [])]
+    previous = settings.SECRET_KEY_PREVIOUS
+    return [settings.SECRET_KEY, *([previous] if previous else [])]

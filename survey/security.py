@@ -39,6 +39,8 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 from werkzeug.utils import cached_property
 
+from survey.config import settings
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -155,7 +157,7 @@ def init_app(app: Flask) -> None:
     app.request_class = Request
     if app.config["MAX_FORM_PARTS"] == Flask.default_config["MAX_FORM_PARTS"]:
         app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
-    production = app.config["SURVEY"]["ENV"] == "production"
+    production = settings(app).ENV == "production"
 
     # Rules are compiled when added, and the blueprints are registered before
     # this runs: rebind them so they get the bounded converter too (it has the

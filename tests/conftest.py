@@ -74,8 +74,15 @@ def demo_db_url(templates):
     templates.drop(url)
 
 
-def _app_for(url: str):
-    app = make_app(url)
+@pytest.fixture
+def settings_overrides():
+    """Settings of the ``app`` and ``demo_app`` fixtures (none by default); a test
+    sets some with ``@pytest.mark.parametrize("settings_overrides", [{KEY: value}])``."""
+    return {}
+
+
+def _app_for(url: str, overrides):
+    app = make_app(url, **overrides)
     yield app
     database = app.extensions["survey.db"]
     leaked = database.engine.pool.checkedout()
@@ -86,13 +93,13 @@ def _app_for(url: str):
 
 
 @pytest.fixture
-def app(empty_db_url):
-    yield from _app_for(empty_db_url)
+def app(empty_db_url, settings_overrides):
+    yield from _app_for(empty_db_url, settings_overrides)
 
 
 @pytest.fixture
-def demo_app(demo_db_url):
-    yield from _app_for(demo_db_url)
+def demo_app(demo_db_url, settings_overrides):
+    yield from _app_for(demo_db_url, settings_overrides)
 
 
 @pytest.fixture

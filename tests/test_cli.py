@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -95,3 +96,38 @@ def test_questionnaire_publish_is_immutable(empty_db_url, db, tmp_path):
     assert "short@1" in refused.output and "immutable" in refused.output
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 1
+
+
+def test_a_refused_publish_writes_none_of_the_files(empty_db_url, db, tmp_path):
+    """One transaction per command: a refusal after a first write rolls it back."""
+    from questionnaires.loader import SHIPPED_DIR
+
+    first = run(empty_db_url, "questionnaire", "publish", str(SHIPPED_DIR / "short-v1.toml"))
+    assert first.exit_code == 0
+    changed = tmp_path / "short-v1.toml"
+    text = (SHIPPED_DIR / "short-v1.toml").read_text(encoding="utf-8")
+    changed.write_text(text.replace("Rất hài lòng", "Vô cùng hài lòng", 1), encoding="utf-8")
+    others = sorted(p for p in SHIPPED_DIR.glob("*.toml") if p.name != "short-v1.toml")
+    assert others
+    refused = run(empty_db_url, "questionnaire", "publish", *map(str, others), str(changed))
+    assert refused.exit_code == 2 and refused.output.startswith("error: ")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 1
+
+
+def test_write_atomically_replaces_whole_or_not_at_all(tmp_path):
+    from survey.files import write_atomically
+
+    target = tmp_path / "out.pdf"
+    write_atomically(target, b"old")
+    write_atomically(target, iter([b"n", b"ew"]))
+    assert target.read_bytes() == b"new"
+
+    def broken():
+        yield b"half"
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(target, broken())
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]  # no temporary file left

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from survey.api import bp
+from survey.config import settings
 from survey.extensions import csrf, limiter
 from survey.keys import verification_keys
 from survey.posters import qr_png, qr_svg
@@ -35,12 +36,11 @@ def create_survey_link():
     payload = request.get_json(silent=True)
     if payload is None:
         return _error(400, "body", "expected a JSON object (Content-Type: application/json)")
-    settings = current_app.config["SURVEY"]
     try:
         # Signed with the current key; hashed under the previous one too, so a
         # case answered through a link from before a key rotation stays answered.
         url, claims = links.issue(
-            session, verification_keys(settings), settings["BASE_URL"], unit_id, payload
+            session, verification_keys(settings()), settings().BASE_URL, unit_id, payload
         )
     except links.LinkError as exc:
         return _error(422, exc.field, exc.message)

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy models (design.md §3). Import from here."""
+"""Typed SQLAlchemy models (docs/architecture.md, "Data model"). Import from here."""
 
 from survey.models.apikey import ApiKey
 from survey.models.audit import AuditEvent

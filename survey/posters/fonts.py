@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from survey import ROOT
-
-FONT_DIR = ROOT / "static" / "fonts"
+# survey/posters/fonts.py -> the project's static/fonts.
+FONT_DIR = Path(__file__).resolve().parents[2] / "static" / "fonts"
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}

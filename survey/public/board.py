@@ -6,14 +6,13 @@ than PUBLIC_MIN_RESPONSES responses shows nothing but that fact.
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, make_response, render_template, url_for
+from flask import Response, g, make_response, render_template, url_for
 from flask_babel import gettext as _
 
-from survey import clock
+from survey import clock, config
 from survey.extensions import limiter
 from survey.public import bp
 from survey.reports import board as board_view
-from survey.services import reporting
 from survey.web_db import get_session
 
 # Public pages are cached briefly by browsers and proxies: results change monthly.
@@ -22,14 +21,14 @@ MAX_CODE = 32
 
 
 def _board(code: str):
-    settings = current_app.config["SURVEY"]
+    settings = config.settings()
     if len(code) > MAX_CODE:
         return None
-    return reporting.public_board(
+    return board_view.public_board(
         get_session(),
         code,
-        today=clock.local_today(settings["TIMEZONE"]),
-        min_n=settings["PUBLIC_MIN_RESPONSES"],
+        today=clock.local_today(settings.TIMEZONE),
+        min_n=settings.PUBLIC_MIN_RESPONSES,
     )
 
 
@@ -38,7 +37,7 @@ def _missing():
 
 
 def _url(code: str) -> str:
-    return current_app.config["SURVEY"]["BASE_URL"] + url_for("public.board", code=code)
+    return config.settings().BASE_URL + url_for("public.board", code=code)
 
 
 @bp.get("/r/<code>")

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 
 from survey import keys
+from survey.config import settings
 from survey.extensions import csrf, limiter
 from survey.public import bp, open_forms, page_cache
 from survey.services import links, public_desks, submission
@@ -23,10 +24,6 @@ from survey.services.form_check import (
 from survey.web_db import get_session
 
 DEVICE_COOKIE = "sv_dev"
-
-
-def _settings():
-    return current_app.config["SURVEY"]
 
 
 def _desk_or_page(code: str):
@@ -85,12 +82,12 @@ def survey_page(code: str):
 
 
 def _keys() -> list[str]:
-    return keys.verification_keys(_settings())
+    return keys.verification_keys(settings())
 
 
 def _new_sid(desk) -> str:
     sid = submission.issue_submission_id(
-        _settings()["SECRET_KEY"], open_forms.binding(session_cookie, create=True)
+        settings().SECRET_KEY, open_forms.binding(session_cookie, create=True)
     )
     open_forms.remember(session_cookie, desk.code, sid, done=False)
     return sid
@@ -143,7 +140,7 @@ def survey_submit(code: str):
 def _submit(desk, action: str, link: links.Claims | None = None):
     """Validate and store one submission; shared by desk QR codes and case links."""
     session = get_session()
-    secret = _settings()["SECRET_KEY"]
+    secret = settings().SECRET_KEY
     q = desk.questionnaire
     if q is None:
         abort(503)
@@ -195,7 +192,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         if links.answered_elsewhere(session, link):  # through a link from before a rotation
             return render_template("public/case_done.html", desk=desk), 409
     try:
-        result = submission.store(session, ctx, checked, secret, _settings()["TIMEZONE"])
+        result = submission.store(session, ctx, checked, secret, settings().TIMEZONE)
     except submission.CaseAlreadyAnswered:
         return render_template("public/case_done.html", desk=desk), 409
     return _thanks(desk, sid, result.has_comment)

@@ -1,28 +1,86 @@
-"""The public results board (web page and A4 poster) from a ``reporting.Board``.
+"""The public results board of a unit: its figures, the web page's rows and the A4 poster.
 
-Only aggregates reach this module, and none for a period under the minimum
-number of responses (``reporting.public_board`` leaves them out).
+``public_board`` is the citizen-side summary (latest complete month and
+quarter) of a unit's subtree.  Only aggregates leave it, and none for a
+period with fewer than the configured minimum of responses; ``periods`` and
+``poster`` format what it gives for the page and the printed A4 sheet.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import date
 
 from markupsafe import Markup
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from sqlalchemy.orm import Session
 
+from survey.models import Unit
 from survey.posters.fonts import register_fonts
 from survey.posters.qr import draw_qr
 from survey.reports import charts
 from survey.reports import fmt as f
-from survey.services.reporting import Board, BoardPeriod, Gettext
+from survey.reports.build import build_for
+from survey.reports.selection import build_selection, latest_complete_month, latest_complete_quarter
+from survey.reports.texts import Gettext
+from survey.services import units
 from survey.text import clean_for_file
 
 
+# --- the figures ----------------------------------------------------------------
+@dataclass
+class BoardPeriod:
+    kind: str  # month | quarter
+    start: date
+    end: date
+    quarter: int | None
+    n: int
+    shown: bool
+    overall: float | None = None
+    criteria: list[tuple[str, dict[str, str], float | None]] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    unit: Unit
+    periods: list[BoardPeriod]
+    min_n: int
+
+
+def public_board(session: Session, code: str, *, today: date, min_n: int) -> Board | None:
+    """Latest complete month and quarter of a unit's subtree; None for an unknown unit.
+
+    Only aggregates, and none at all for a period with fewer than ``min_n``
+    responses counted (flagged ones are not counted).
+    """
+    unit = units.by_code(session, code.strip().upper())
+    if unit is None or not unit.active:
+        return None
+    m_start, m_end = latest_complete_month(today)
+    year, q, q_start, q_end = latest_complete_quarter(today)
+    periods = []
+    for kind, start, end, quarter in (
+        ("month", m_start, m_end, None),
+        ("quarter", q_start, q_end, q),
+    ):
+        sel = build_selection(session, unit, today=today, start=start, end=end)
+        report = build_for(session, sel, by=())
+        n = report.result["n_responses"]
+        period = BoardPeriod(kind, start, end, quarter, n, shown=n >= min_n)
+        if period.shown:
+            period.overall = report.overall["estimate"]
+            period.criteria = [
+                (c["code"], c["name"], c["estimate"]) for c in report.result["criteria"]
+            ]
+        periods.append(period)
+    return Board(unit=unit, periods=periods, min_n=min_n)
+
+
+# --- the web page ---------------------------------------------------------------
 @dataclass
 class CriterionView:
     name: str

@@ -23,8 +23,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.models import Comment, Response
-from survey.reports import data
-from survey.reports.data import NONE_CODE, Selection
+from survey.models.response import DEMOGRAPHIC_COLUMNS
+from survey.reports.frame import (
+    BASE_COLUMNS,
+    NONE_CODE,
+    Lookup,
+    Progress,
+    demographic_columns,
+    iter_chunks,
+    text_items,
+)
+from survey.reports.selection import Selection, filters
 
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,29 +55,29 @@ def _line(values) -> str:
 def columns(sel: Selection) -> list[str]:
     q = sel.questionnaire
     return [
-        *data.BASE_COLUMNS,
-        *data.demographic_columns(q),
+        *BASE_COLUMNS,
+        *demographic_columns(q),
         *q.all_item_codes(),
         "comment",
     ]
 
 
-def rows(session: Session, sel: Selection, progress: data.Progress | None = None) -> Iterator[str]:
+def rows(session: Session, sel: Selection, progress: Progress | None = None) -> Iterator[str]:
     """The CSV text piece by piece: BOM and header first, then one piece per chunk."""
     q = sel.questionnaire
     codes = q.all_item_codes()
-    demographics = data.demographic_columns(q)
+    demographics = demographic_columns(q)
     names = columns(sel)
     yield BOM + _line(names)
-    lookup = data.Lookup.load(session, sel)
-    for chunk in data.iter_chunks(session, sel, lookup, extra_columns=demographics):
+    lookup = Lookup.load(session, sel)
+    for chunk in iter_chunks(session, sel, lookup, extra_columns=demographics):
         ids = chunk["response_id"].tolist()
         texts = dict(
             session.execute(
                 select(Comment.response_id, Comment.text).where(Comment.response_id.in_(ids))
             ).all()
         )
-        chunk = data.text_items(chunk, codes)
+        chunk = text_items(chunk, codes)
         chunk["day"] = chunk["day"].dt.strftime("%Y-%m-%d")
         chunk["excluded"] = chunk["excluded"].map({True: "true", False: "false"})
         chunk["comment"] = chunk["response_id"].map(texts).fillna("")
@@ -84,7 +93,7 @@ def rows(session: Session, sel: Selection, progress: data.Progress | None = None
 def codebook_rows(session: Session, sel: Selection) -> list[list[str]]:
     """variable, value, label, description: every column, then the codes it holds."""
     q = sel.questionnaire
-    lookup = data.Lookup.load(session, sel)
+    lookup = Lookup.load(session, sel)
     out: list[list[str]] = [["variable", "value", "label", "description"]]
     out += [
         ["response_id", "", "Mã phiếu", "Số định danh của phiếu trong hệ thống"],
@@ -97,7 +106,7 @@ def codebook_rows(session: Session, sel: Selection) -> list[list[str]]:
         ["flags", "", "Cờ chất lượng", "Lý do gắn cờ (burst = gửi dồn dập, ...)"],
     ]
     for d in q.demographics:
-        if d.code in data.DEMOGRAPHIC_COLUMNS:
+        if d.code in DEMOGRAPHIC_COLUMNS:
             out.append(
                 [d.code, "", d.label.get("vi", d.code), "Thông tin người trả lời (tùy chọn)"]
             )
@@ -129,7 +138,7 @@ def codebook_rows(session: Session, sel: Selection) -> list[list[str]]:
     for uid in sorted(lookup.units, key=lambda i: lookup.units[i][0]):
         code, name = lookup.units[uid]
         out.append(["unit", code, name, ""])
-    desks = session.execute(select(Response.desk_id).where(*data.filters(sel)).distinct()).scalars()
+    desks = session.execute(select(Response.desk_id).where(*filters(sel)).distinct()).scalars()
     lookup.add_desks(session, list(desks))
     for code, name, _unit in sorted(lookup.desks.values()):
         out.append(["desk", code, name, ""])

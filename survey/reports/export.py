@@ -1,4 +1,7 @@
-"""One entry point per export format, shared by the web pages, the jobs and the CLI."""
+"""One entry point per export format, shared by the web pages, the jobs and the CLI.
+
+``to_json`` is the JSON report: the analysis result plus the selection and report facts.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ import json
 
 from sqlalchemy.orm import Session
 
-from survey.reports.data import Selection
-from survey.services import reporting
-from survey.services.reporting import Report
+from survey.reports.build import Report
+from survey.reports.selection import Selection
+from survey.reports.texts import note_text
 
 MIMETYPES = {
     "json": "application/json",
@@ -25,7 +28,7 @@ def filename(sel: Selection, ext: str, suffix: str = "") -> str:
 
 def render(session: Session, report: Report, fmt: str) -> bytes:
     if fmt == "json":
-        text = json.dumps(reporting.to_json(report), ensure_ascii=False, indent=2)
+        text = json.dumps(to_json(report), ensure_ascii=False, indent=2)
         return text.encode("utf-8")
     if fmt == "xlsx":
         from survey.reports import xlsx
@@ -36,3 +39,36 @@ def render(session: Session, report: Report, fmt: str) -> bytes:
 
         return pdf.render(session, report)
     raise ValueError(f"unknown report format {fmt!r}")
+
+
+def to_json(report: Report) -> dict:
+    """The analysis JSON of the selection, plus the selection and report facts."""
+    rate = report.rate
+    return {
+        **report.result,
+        "selection": report.selection.meta(),
+        "report": {
+            "generated_at": report.generated_at.isoformat(timespec="seconds") + "Z",
+            "weighting": "desk_month_volumes" if report.weighted else "none",
+            "responses_received": report.n_received,
+            "response_rate": None
+            if rate is None
+            else {"responses": rate.responses, "volume": rate.volume, "rate": rate.share},
+            "targets": {
+                "year": report.targets.year,
+                "overall": report.targets.overall.threshold,
+                "overall_source": report.targets.overall.source,
+                "sector_groups": {
+                    code: info.threshold for code, info in report.targets.groups.items()
+                },
+            },
+            "notes": [note_text(n) for n in report.notes],
+            "labels": {
+                "unit": report.labels.units,
+                "desk": report.labels.desks,
+                "sector": report.labels.sectors,
+                "sector_group": report.labels.groups,
+            },
+            "comments": report.comment_counts,
+        },
+    }

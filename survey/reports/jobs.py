@@ -12,10 +12,8 @@ gets a 404.  Files older than ``KEEP`` are removed when a new job starts.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -25,6 +23,8 @@ from threading import Lock
 from typing import Any
 
 from flask import Flask
+
+from survey.files import write_atomically
 
 KEEP = 24 * 3600
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -72,10 +72,7 @@ def result_path(app: Flask, job: Job) -> Path:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(payload).encode())
 
 
 def _save(app: Flask, job: Job) -> None:
@@ -141,7 +138,7 @@ def start(
 def _run(app: Flask, job: Job, values: dict[str, Any], today: date) -> None:
     from survey.models import User
     from survey.reports import export
-    from survey.services import reporting
+    from survey.reports.build import build
 
     last = [0.0]
 
@@ -157,7 +154,7 @@ def _run(app: Flask, job: Job, values: dict[str, Any], today: date) -> None:
             database = app.extensions["survey.db"]
             with database.session() as session:
                 user = session.get(User, job.user_id)
-                report = reporting.build(
+                report = build(
                     session,
                     user,
                     today=today,
@@ -169,10 +166,7 @@ def _run(app: Flask, job: Job, values: dict[str, Any], today: date) -> None:
                 _save(app, job)
                 payload = export.render(session, report, job.fmt)
         path = result_path(app, job)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
+        write_atomically(path, payload)
         job.state, job.stage = "done", "done"
     except Exception as exc:  # the status page reports it; nothing to re-raise to
         job.state = "failed"

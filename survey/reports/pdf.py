@@ -28,10 +28,9 @@ from reportlab.platypus import (
 from sqlalchemy.orm import Session
 
 from survey.posters.fonts import register_fonts
-from survey.reports import charts, data
+from survey.reports import charts, inputs, texts
 from survey.reports import fmt as f
-from survey.services import reporting
-from survey.services.reporting import SMALL_N, Report
+from survey.reports.build import SMALL_N, Report
 from survey.text import clean_for_file
 
 LOCALE = "vi"
@@ -107,7 +106,7 @@ def _stat_cells(s: dict, n: int) -> list[str]:
         f.pct(s["estimate"], LOCALE),
         f.interval(s["ci_low"], s["ci_high"], LOCALE),
         f.pct(s["target"], LOCALE, 0) if s["target"] is not None else "",
-        reporting.verdict_label(s["verdict"]),
+        texts.verdict_label(s["verdict"]),
         f.num(s["more_needed"], LOCALE) if s["more_needed"] else "",
     ]
 
@@ -189,7 +188,7 @@ def _breakdown(report: Report, name: str, st: _Styles, title: str) -> list:
         return []
     rows = [[title, *STAT_HEAD]]
     for e in entries:
-        label = reporting.group_name(report, name, e["key"])
+        label = texts.group_name(report, name, e["key"])
         if name == "month":
             label = f.month(date.fromisoformat(e["key"] + "-01"), LOCALE)
         if name == "desk" and len(report.labels.units) > 1:
@@ -202,7 +201,7 @@ def _breakdown(report: Report, name: str, st: _Styles, title: str) -> list:
 
 def _items(report: Report, st: _Styles) -> list:
     q = report.questionnaire
-    texts = {it.code: it.text.get("vi", "") for it in q.items()}
+    item_texts = {it.code: it.text.get("vi", "") for it in q.items()}
     rows = [
         ["Câu hỏi", "Số phiếu", "Không áp dụng", "Tỷ lệ hài lòng", "Khoảng tin cậy 95%", "Điểm TB"]
     ]
@@ -210,7 +209,7 @@ def _items(report: Report, st: _Styles) -> list:
         mean = i["mean_score"]["estimate"]
         rows.append(
             [
-                f"{i['code']}. {texts.get(i['code'], '')}",
+                f"{i['code']}. {item_texts.get(i['code'], '')}",
                 f.num(i["n"], LOCALE),
                 f.num(i["n_na"], LOCALE),
                 f.pct(i["estimate"], LOCALE),
@@ -228,10 +227,10 @@ def _comments(session: Session, report: Report, st: _Styles) -> list:
     if not total:
         return [_p("Trong kỳ không có ý kiến nào được ghi thêm.", st.body)]
     parts = ", ".join(
-        f"{f.num(n, LOCALE)} {reporting.kind_label(k).lower()}" for k, n in sorted(counts.items())
+        f"{f.num(n, LOCALE)} {texts.kind_label(k).lower()}" for k, n in sorted(counts.items())
     )
     out = [_p(f"Người dân đã ghi thêm {f.num(total, LOCALE)} ý kiến ({parts}).", st.body)]
-    rows, _total = data.comments(session, report.selection, limit=400)
+    rows, _total = inputs.comments(session, report.selection, limit=400)
     order = {"complaint": 0, "suggestion": 1, "comment": 2}
     chosen = sorted((c for c in rows if not c.flagged), key=lambda c: order.get(c.kind, 3))[
         :MAX_QUOTES
@@ -241,7 +240,7 @@ def _comments(session: Session, report: Report, st: _Styles) -> list:
         for c in chosen:
             out.append(
                 _p(
-                    f"• {f.day(c.day, LOCALE)}, {reporting.kind_label(c.kind)}: “{c.text}”",
+                    f"• {f.day(c.day, LOCALE)}, {texts.kind_label(c.kind)}: “{c.text}”",
                     st.quote,
                 )
             )
@@ -292,10 +291,10 @@ def render(session: Session, report: Report) -> bytes:
             ),
             st.body,
         ),
-        _p(reporting.target_text(report, LOCALE), st.body),
+        _p(texts.target_text(report, LOCALE), st.body),
     ]
     if o["verdict"]:
-        verdict = f"Kết luận: {reporting.verdict_label(o['verdict'])}"
+        verdict = f"Kết luận: {texts.verdict_label(o['verdict'])}"
         if o["more_needed"]:
             verdict += f" — cần thêm khoảng {f.num(o['more_needed'], LOCALE)} phiếu để kết luận."
         story.append(_p(verdict, st.body))
@@ -346,8 +345,8 @@ def render(session: Session, report: Report) -> bytes:
         _p("10. Ý kiến của người dân", st.h),
         *_comments(session, report, st),
         _p("11. Phương pháp tính", st.h),
-        *[_p(line, st.body) for line in reporting.method_lines(report, LOCALE)],
-        *[_p(reporting.note_text(n), st.body) for n in report.notes],
+        *[_p(line, st.body) for line in texts.method_lines(report, LOCALE)],
+        *[_p(texts.note_text(n), st.body) for n in report.notes],
         Spacer(1, 4 * mm),
         _p(
             f"Báo cáo lập ngày {f.day(report.generated_at.date(), LOCALE)} từ dữ liệu của hệ "

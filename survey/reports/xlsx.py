@@ -16,10 +16,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from survey.reports import data
+from survey.reports import inputs, texts
+from survey.reports.build import SMALL_N, Report
 from survey.reports.csv_export import neutralise
-from survey.services import reporting
-from survey.services.reporting import SMALL_N, Report
+from survey.reports.frame import NONE_CODE
 from survey.text import clean_for_file
 
 PCT = "0.0%"
@@ -95,7 +95,7 @@ def _stat(s: dict, n: int | None = None) -> list:
         s["se"],
         s["deff"],
         s["target"],
-        reporting.verdict_label(s["verdict"]),
+        texts.verdict_label(s["verdict"]),
         s["p_value"],
         s["more_needed"],
     ]
@@ -128,7 +128,7 @@ def _summary(wb: Workbook, report: Report) -> None:
         ("Mức tin cậy", r["level"], PCT0),
         ("Chỉ tiêu", o["target"], PCT0),
         ("Nguồn chỉ tiêu", report.targets.overall.source, None),
-        ("Kết luận", reporting.verdict_label(o["verdict"]), None),
+        ("Kết luận", texts.verdict_label(o["verdict"]), None),
         ("Số phiếu cần thêm để kết luận", o["more_needed"], INT),
         ("Điểm trung bình (thang 1–5)", r["mean_score"]["estimate"], DEC2),
         ("Số phiếu tính vào chỉ số", r["n_responses"], INT),
@@ -164,7 +164,7 @@ def _criteria(wb: Workbook, report: Report) -> None:
 def _items(wb: Workbook, report: Report) -> None:
     ws = wb.create_sheet(SHEETS["items"])
     q = report.questionnaire
-    texts = {it.code: it.text.get("vi", "") for it in q.items()}
+    item_texts = {it.code: it.text.get("vi", "") for it in q.items()}
     _header(
         ws,
         [
@@ -178,7 +178,8 @@ def _items(wb: Workbook, report: Report) -> None:
         ],
     )
     rows = [
-        (i["code"], texts.get(i["code"], ""), i["criterion"], i) for i in report.result["items"]
+        (i["code"], item_texts.get(i["code"], ""), i["criterion"], i)
+        for i in report.result["items"]
     ]
     oi = report.result.get("overall_item")
     if oi:
@@ -218,7 +219,7 @@ def _breakdown(wb: Workbook, report: Report, name: str) -> None:
     rates = report.rates.get(name, {})
     first = 4 if name == "desk" else 3
     for e in entries:
-        label = reporting.group_name(report, name, e["key"])
+        label = texts.group_name(report, name, e["key"])
         row = [e["key"], label]
         if name == "desk":
             row.append(report.labels.desk_units.get(e["key"], ""))
@@ -246,7 +247,7 @@ def _comments(wb: Workbook, session: Session, report: Report) -> None:
         ws,
         ["Ngày", "Đơn vị", "Quầy", "Lĩnh vực", "Loại", "Trạng thái", "Nội dung", "Phiếu bị gắn cờ"],
     )
-    rows, total = data.comments(session, report.selection, limit=MAX_COMMENTS)
+    rows, total = inputs.comments(session, report.selection, limit=MAX_COMMENTS)
     for c in rows:
         _append(
             ws,
@@ -254,10 +255,9 @@ def _comments(wb: Workbook, session: Session, report: Report) -> None:
                 c.day,
                 c.unit,
                 report.labels.desks.get(c.desk) or c.desk,
-                report.labels.sectors.get(c.sector)
-                or ("" if c.sector == data.NONE_CODE else c.sector),
-                reporting.kind_label(c.kind),
-                reporting.status_label(c.status),
+                report.labels.sectors.get(c.sector) or ("" if c.sector == NONE_CODE else c.sector),
+                texts.kind_label(c.kind),
+                texts.status_label(c.status),
                 c.text,
                 "có" if c.flagged else "",
             ],
@@ -272,10 +272,10 @@ def _comments(wb: Workbook, session: Session, report: Report) -> None:
 def _method(wb: Workbook, report: Report) -> None:
     ws = wb.create_sheet(SHEETS["method"])
     _header(ws, ["Ghi chú"])
-    for line in reporting.method_lines(report):
+    for line in texts.method_lines(report):
         _append(ws, [line])
     for note in report.notes:
-        _append(ws, [reporting.note_text(note)])
+        _append(ws, [texts.note_text(note)])
     d = report.result["design"]
     _append(
         ws,

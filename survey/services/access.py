@@ -3,7 +3,7 @@
 Every staff view and every state-changing service asks ``require`` before it
 reads or writes; hiding a link is a convenience, never the control.
 
-Roles (design.md §3):
+Roles:
 
 - ``admin``: every action on every unit, plus the global objects (sectors,
   sector groups) and the audit log.  Its ``unit_id`` is only its home unit.

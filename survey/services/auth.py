@@ -22,7 +22,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from zxcvbn import zxcvbn
 from survey.models import AuditEvent, User
 from survey.models._types import utcnow
 from survey.services import audit
+
+if TYPE_CHECKING:
+    from survey.config import Settings
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200  # zxcvbn's cost grows with length; nobody types more
@@ -55,8 +58,8 @@ class Lifetimes:
     absolute_seconds: int
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> Lifetimes:
-        return cls(settings["STAFF_IDLE_MINUTES"] * 60, settings["STAFF_SESSION_HOURS"] * 3600)
+    def from_settings(cls, settings: Settings) -> Lifetimes:
+        return cls(settings.STAFF_IDLE_MINUTES * 60, settings.STAFF_SESSION_HOURS * 3600)
 
 
 class PasswordError(ValueError):

@@ -19,7 +19,7 @@ from survey.models import Comment, Desk, Response, Unit
 from survey.services import access
 from survey.services.access import Actor
 from survey.services.audit import record
-from survey.services.org_admin import MAX_YEAR, MIN_YEAR
+from survey.services.org.targets import MAX_YEAR, MIN_YEAR
 
 STATUSES = ("new", "in_progress", "resolved")
 KINDS = ("comment", "suggestion", "complaint")

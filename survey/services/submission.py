@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -242,13 +243,19 @@ def _store_once(
 
 
 def add_comment(session: Session, response_id: int, text: str, kind: str) -> bool:
-    """Attach a late comment from the thanks page; only if none was given."""
+    """Attach a late comment from the thanks page; only if none was given.
+
+    Two copies racing (a double tap) are decided by the unique constraint in
+    the statement itself (ON CONFLICT DO NOTHING), so this needs no commit of
+    its own: the request's transaction stores it (``survey.web_db``).
+    """
     if session.scalar(select(Comment.id).where(Comment.response_id == response_id)):
         return False
-    session.add(Comment(response_id=response_id, text=text, kind=kind))
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
+    postgres = session.get_bind().dialect.name == "postgresql"
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
+    statement = (
+        dialect_insert(Comment.__table__)
+        .values(response_id=response_id, text=text, kind=kind)
+        .on_conflict_do_nothing(index_elements=["response_id"])
+    )
+    return session.execute(statement).rowcount == 1

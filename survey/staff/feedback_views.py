@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from survey import clock
+from survey import clock, config
 from survey.services import feedback
 from survey.staff import bp
 from survey.staff.forms import ActionForm
-from survey.staff.views import safe_next
+from survey.staff.plumbing import safe_next
 from survey.web_db import get_session
 
 
 def _tz() -> str:
-    return current_app.config["SURVEY"]["TIMEZONE"]
+    return config.settings().TIMEZONE
 
 
 def _filter_message(field: str) -> str:
@@ -68,7 +68,6 @@ def feedback_status(comment_id: int):
         abort(404)
     except ValueError:
         abort(400)
-    session.commit()
     if changed:
         flash(_("Đã cập nhật trạng thái ý kiến #%(id)d.", id=comment_id))
     return redirect(safe_next(request.form.get("next")) or url_for("staff.feedback_inbox"))

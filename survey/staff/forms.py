@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, StopValidation
 
 from survey.services.auth import MIN_PASSWORD_LENGTH
-from survey.services.org_admin import MAX_YEAR, MIN_YEAR, parse_percent
+from survey.services.org.targets import MAX_YEAR, MIN_YEAR, parse_percent
 from survey.text import has_control_chars
 
 REQUIRED = _l("Xin nhập thông tin này.")

@@ -1,7 +1,7 @@
 """Results dashboard and report exports under /staff/reports (the staff blueprint).
 
 Views parse the query string and render; the selection is checked against
-the user's scope in ``reports.data.resolve`` (``results.view`` for the
+the user's scope in ``reports.selection.resolve`` (``results.view`` for the
 dashboard, ``results.export`` for files), so a unit, desk or job of another
 subtree is a 403 (or 404) however the URL is written.
 
@@ -30,22 +30,24 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from survey import clock
+from survey import clock, config
 from survey.models import Desk, Unit
-from survey.reports import csv_export, data, export, jobs, view
-from survey.services import access, org_admin, reporting, units
-from survey.services.reporting import SelectionError
+from survey.reports import csv_export, dashboard, export, jobs, selection
+from survey.reports.build import build, build_for
+from survey.reports.selection import SelectionError
+from survey.services import access, units
+from survey.services.org import sectors as org_sectors
+from survey.services.org import units as org_units
 from survey.staff import bp
 from survey.staff.forms import ActionForm
 from survey.web_db import get_db, get_session
 
-INLINE_MAX = 20_000
 FIELDS = ("unit", "from", "to", "desk", "sector", "group", "q")
 FORMATS = ("json", "xlsx", "pdf")
 
 
 def _today():
-    return clock.local_today(current_app.config["SURVEY"]["TIMEZONE"])
+    return clock.local_today(config.settings().TIMEZONE)
 
 
 def _locale() -> str:
@@ -58,11 +60,11 @@ def _raw(source) -> dict[str, str]:
 
 
 def _values(raw: dict[str, str]) -> dict:
-    """Keyword arguments for ``reporting.build`` / ``data.resolve``."""
+    """Keyword arguments for ``build`` / ``selection.resolve``."""
     return {
         "unit": raw["unit"] or None,
-        "start": data.parse_day(raw["from"], "from"),
-        "end": data.parse_day(raw["to"], "to"),
+        "start": selection.parse_day(raw["from"], "from"),
+        "end": selection.parse_day(raw["to"], "to"),
         "desk": raw["desk"] or None,
         "sector": raw["sector"] or None,
         "group": raw["group"] or None,
@@ -87,7 +89,7 @@ def _selection_message(exc: SelectionError) -> str:
 
 
 def _choices(db, unit_ids: frozenset[int] | set[int] | None) -> dict:
-    tree = org_admin.unit_tree(db, g.user)
+    tree = org_units.unit_tree(db, g.user)
     desks = []
     if unit_ids:
         desks = list(
@@ -101,8 +103,8 @@ def _choices(db, unit_ids: frozenset[int] | set[int] | None) -> dict:
     return {
         "tree": tree,
         "desks": desks,
-        "sectors": org_admin.list_sectors(db),
-        "groups": org_admin.list_groups(db),
+        "sectors": org_sectors.list_sectors(db),
+        "groups": org_sectors.list_groups(db),
     }
 
 
@@ -126,7 +128,7 @@ def reports():
     raw = _raw(request.args)
     db = get_session()
     try:
-        report = reporting.build(db, g.user, today=_today(), **_values(raw))
+        report = build(db, g.user, today=_today(), **_values(raw))
     except SelectionError as exc:
         return _error_page(raw, _selection_message(exc))
     sel = report.selection
@@ -136,7 +138,7 @@ def reports():
         raw={k: args.get(k, "") for k in FIELDS},
         error=None,
         report=report,
-        model=view.dashboard(report, _locale(), _),
+        model=dashboard.dashboard(report, _locale(), _),
         versions=[(v.key, n) for v, n in sel.versions],
         args=args,
         can_export=access.can(g.user, "results.export", sel.unit.id),
@@ -145,7 +147,7 @@ def reports():
 
 
 def _export_selection(raw: dict[str, str]):
-    return data.resolve(
+    return selection.resolve(
         get_session(), g.user, today=_today(), action="results.export", **_values(raw)
     )
 
@@ -166,8 +168,8 @@ def report_export(fmt: str):
         sel = _export_selection(raw)
     except SelectionError as exc:
         return _error_page(raw, _selection_message(exc))
-    total = data.count_responses(db, sel)
-    limit = current_app.config.get("REPORTS_INLINE_MAX_RESPONSES", INLINE_MAX)
+    total = selection.count_responses(db, sel)
+    limit = config.settings().REPORTS_INLINE_MAX_RESPONSES
     if total > limit:
         return render_template(
             "reports/job_start.html",
@@ -176,7 +178,7 @@ def report_export(fmt: str):
             args=sel.args(),
             form=ActionForm(formdata=None),
         )
-    report = reporting.build_for(db, sel)
+    report = build_for(db, sel)
     return _attachment(export.render(db, report, fmt), fmt, export.filename(sel, fmt))
 
 
@@ -200,7 +202,7 @@ def report_job_start():
         fmt=fmt,
         values=values,
         today=_today(),
-        total=data.count_responses(get_session(), sel),
+        total=selection.count_responses(get_session(), sel),
         filename=export.filename(sel, fmt),
     )
     return redirect(url_for("staff.report_job", token=job.token), code=303)

@@ -12,6 +12,15 @@ from werkzeug.serving import make_server
 from tests.conftest import make_app
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items):
+    """Every browser test is slow: `./scripts/test -m "not slow"` is the fast loop."""
+    for item in items:
+        if ROOT in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.slow)
+
+
 ROOT = Path(__file__).resolve().parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT.parent.parent / "test-artifacts" / "e2e"

@@ -60,10 +60,10 @@ def test_clean_for_file_keeps_line_breaks_and_other_values():
 
 def test_the_analysis_package_applies_the_same_rule():
     # analysis may not import survey, so it holds a copy of the pattern.
-    from analysis import report
+    from analysis import result
     from survey import text
 
-    assert report._NOT_IN_FILES.pattern == text._CONTROL.pattern
+    assert result._NOT_IN_FILES.pattern == text._CONTROL.pattern
 
 
 # --- citizens -------------------------------------------------------------------

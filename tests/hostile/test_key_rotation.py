@@ -33,7 +33,7 @@ def test_a_production_secret_key_shorter_than_32_characters_is_refused(tmp_path,
     with pytest.raises(ConfigError, match="at least 32 random characters"):
         load_settings(environ=env, instance_path=tmp_path)
     ok = load_settings(environ={**env, "SURVEY_SECRET_KEY": "k" * 32}, instance_path=tmp_path)
-    assert ok["SECRET_KEY"] == "k" * 32
+    assert ok.SECRET_KEY == "k" * 32
 
 
 def test_the_previous_key_is_checked_and_listed_after_the_current_one(tmp_path):

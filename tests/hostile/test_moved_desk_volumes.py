@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.models import AuditEvent, Desk, Unit, User, Volume
-from survey.services import org_admin, volumes
+from survey.services import volumes
 from survey.services.demo import demo_code
+from survey.services.org import desks as org_desks
 from tests.staff.conftest import cheap_hash, nocsrf, sign_in, world  # noqa: F401  (fixtures)
 
 TODAY = date(2026, 11, 22)
@@ -38,7 +39,7 @@ def _move_nt1_to_cam_ranh(db, world) -> tuple[int, int, int]:  # noqa: F811
         desk = s.scalar(select(Desk).where(Desk.code == NT1))
         old_unit = desk.unit_id
         new_unit = s.get(Unit, world.units["KH-CAMRANH"])
-        org_admin.move_desk(s, admin, desk, new_unit)
+        org_desks.move_desk(s, admin, desk, new_unit)
         return desk.id, old_unit, new_unit.id
 
 

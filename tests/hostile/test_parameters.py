@@ -25,9 +25,10 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.security import generate_password_hash
 from werkzeug.utils import cached_property
 
+from survey.config import settings
 from survey.models import Comment, Desk, Sector, SectorGroup, Target, Unit
 from survey.services.demo import demo_code
-from survey.staff.views import safe_next
+from survey.staff.plumbing import safe_next
 from tests.conftest import _with_demo, make_app
 from tests.databases import PG_ENV
 from tests.staff.conftest import PASSWORD, add_user, csrf_token, sign_in
@@ -355,7 +356,7 @@ def test_a_post_to_an_integer_beyond_the_ids_is_a_404(admin):
 
 def test_int_is_bounded_for_rules_added_later(demo_app):
     # The bound is app-wide: a <int:...> rule added after create_app is bounded too.
-    app = make_app(demo_app.config["SURVEY"]["DATABASE_URL"])
+    app = make_app(settings(demo_app).DATABASE_URL)
     app.add_url_rule("/late/<int:n>", "late", lambda n: str(n))
     client = app.test_client()
     assert client.get("/late/2147483647").get_data(as_text=True) == "2147483647"

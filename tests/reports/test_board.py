@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from survey.models import Desk, Unit
 from survey.reports import fmt
-from survey.services import reporting
+from survey.reports.board import Board, public_board
 from tests.conftest import make_app
 from tests.reports.conftest import PLANTED, TODAY, pdf_text, plant_comment
 from tests.test_i18n import TRANSLATIONS
@@ -18,9 +18,9 @@ from tests.test_i18n import TRANSLATIONS
 INDEX = re.compile(r'<p class="index">([^<]+)</p>')
 
 
-def expected(db, code: str, min_n: int = 30) -> reporting.Board:
+def expected(db, code: str, min_n: int = 30) -> Board:
     with db.session() as s:
-        return reporting.public_board(s, code, today=TODAY, min_n=min_n)
+        return public_board(s, code, today=TODAY, min_n=min_n)
 
 
 def test_board_shows_the_latest_month_and_quarter(demo_client, demo_db):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from survey.models import Desk, Unit, User
-from survey.reports import data, fmt, jobs
+from survey.reports import fmt, jobs, selection
 from survey.services.access import Forbidden
 from tests.reports.conftest import PLANTED, TODAY, plant_comment
 from tests.staff.conftest import sign_in
@@ -147,9 +147,9 @@ def test_a_download_cut_off_midway_returns_its_connection(analyst, demo_db):
     assert demo_db.engine.pool.checkedout() == 0
 
 
+@pytest.mark.parametrize("settings_overrides", [{"REPORTS_INLINE_MAX_RESPONSES": 100}])
 def test_large_exports_run_as_background_jobs(analyst, demo_app, demo_db, nocsrf, tmp_path):
     demo_app.instance_path = str(tmp_path)
-    demo_app.config["REPORTS_INLINE_MAX_RESPONSES"] = 100
     offer = analyst.get("/staff/reports/export.pdf?from=2026-01-01&to=2026-10-31")
     assert offer.status_code == 200 and b"report-job" not in offer.data
     assert "Bắt đầu tạo báo cáo" in offer.get_data(as_text=True)
@@ -180,12 +180,12 @@ def test_scope_is_enforced_in_the_service(demo_db, world):
     with demo_db.session() as s:
         user = s.scalar(select(User).where(User.username == "cr_analyst"))
         with pytest.raises(Forbidden):
-            data.resolve(s, user, today=TODAY, unit="KH-NHATRANG")
+            selection.resolve(s, user, today=TODAY, unit="KH-NHATRANG")
         staff = s.scalar(select(User).where(User.username == "cr_desk_staff"))
         with pytest.raises(Forbidden):
-            data.resolve(s, staff, today=TODAY, action="results.export")
-        assert data.resolve(s, staff, today=TODAY).unit.code == "KH-CAMRANH"
-        sel = data.resolve(s, user, today=TODAY)
+            selection.resolve(s, staff, today=TODAY, action="results.export")
+        assert selection.resolve(s, staff, today=TODAY).unit.code == "KH-CAMRANH"
+        sel = selection.resolve(s, user, today=TODAY)
         assert sel.unit.code == "KH-CAMRANH" and (sel.start.isoformat(), sel.end.isoformat()) == (
             "2026-01-01",
             "2026-10-31",

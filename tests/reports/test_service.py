@@ -1,4 +1,4 @@
-"""The reporting service: periods, formats, weighting fallback, empty selections, charts."""
+"""The results wing: periods, formats, weighting fallback, empty selections, charts."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.models import Response, Unit
-from survey.reports import charts, data, fmt
-from survey.services import reporting
+from survey.reports import build, charts, export, fmt, selection, texts
 from survey.services.access import SystemActor
 from tests.reports.conftest import TODAY
 
@@ -18,21 +17,24 @@ CLI = SystemActor()
 
 
 def test_periods():
-    assert data.default_period(date(2026, 11, 22)) == (date(2026, 1, 1), date(2026, 10, 31))
-    assert data.default_period(date(2027, 1, 5)) == (date(2026, 1, 1), date(2026, 12, 31))
-    assert data.latest_complete_month(date(2027, 1, 5)) == (date(2026, 12, 1), date(2026, 12, 31))
-    assert data.latest_complete_quarter(date(2026, 11, 22)) == (
+    assert selection.default_period(date(2026, 11, 22)) == (date(2026, 1, 1), date(2026, 10, 31))
+    assert selection.default_period(date(2027, 1, 5)) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert selection.latest_complete_month(date(2027, 1, 5)) == (
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+    )
+    assert selection.latest_complete_quarter(date(2026, 11, 22)) == (
         2026,
         3,
         date(2026, 7, 1),
         date(2026, 9, 30),
     )
-    assert data.latest_complete_quarter(date(2026, 2, 1))[:2] == (2025, 4)
-    assert data.parse_day("22/11/2026", "from") == data.parse_day("2026-11-22", "from")
-    assert data.parse_day("", "from") is None
+    assert selection.latest_complete_quarter(date(2026, 2, 1))[:2] == (2025, 4)
+    assert selection.parse_day("22/11/2026", "from") == selection.parse_day("2026-11-22", "from")
+    assert selection.parse_day("", "from") is None
     for bad in ("2026-02-30", "11/22/2026", "1900-01-01", "hôm nay"):
-        with pytest.raises(data.SelectionError):
-            data.parse_day(bad, "from")
+        with pytest.raises(selection.SelectionError):
+            selection.parse_day(bad, "from")
 
 
 def test_vietnamese_and_english_formats():
@@ -48,7 +50,7 @@ def test_vietnamese_and_english_formats():
 
 def test_weighted_when_every_desk_month_has_a_volume(demo_db):
     with demo_db.session() as s:
-        report = reporting.build(s, CLI, today=TODAY, unit="KH-CAMRANH")
+        report = build.build(s, CLI, today=TODAY, unit="KH-CAMRANH")
         assert report.weighted and report.result["design"]["weighting"] == "poststratification"
         assert report.rate.volume > 0 and 0 < report.rate.share < 1
         flagged = s.scalar(
@@ -67,14 +69,14 @@ def test_weighted_when_every_desk_month_has_a_volume(demo_db):
 def test_missing_volumes_fall_back_to_equal_weights_and_say_so(demo_db):
     # November 2026 has responses but no imported volumes yet.
     with demo_db.session() as s:
-        report = reporting.build(
+        report = build.build(
             s, CLI, today=TODAY, unit="KH-CAMRANH", start=date(2026, 10, 1), end=date(2026, 11, 22)
         )
         assert not report.weighted and report.result["design"]["weighting"] == "none"
-        notes = [reporting.note_text(n) for n in report.notes]
+        notes = [texts.note_text(n) for n in report.notes]
         assert any("không gia quyền" in n and "11/2026" in n for n in notes)
         assert report.overall["estimate"] is not None
-        doc = reporting.to_json(report)
+        doc = export.to_json(report)
         assert doc["report"]["weighting"] == "none" and doc["report"]["notes"]
 
 
@@ -91,12 +93,12 @@ def test_an_empty_selection_reports_nothing_without_failing(analyst):
 
 def test_mixed_questionnaires_pick_the_most_answered_and_note_the_rest(demo_db):
     with demo_db.session() as s:
-        report = reporting.build(s, CLI, today=TODAY, unit="KH-NHATRANG")
+        report = build.build(s, CLI, today=TODAY, unit="KH-NHATRANG")
         keys = [v.key for v, _n in report.selection.versions]
         assert set(keys) == {"short@1", "standard@1"}
         assert report.selection.version.key == keys[0]
         assert any(n.code == "other_versions" for n in report.notes)
-        other = reporting.build(s, CLI, today=TODAY, unit="KH-NHATRANG", questionnaire=keys[1])
+        other = build.build(s, CLI, today=TODAY, unit="KH-NHATRANG", questionnaire=keys[1])
         assert other.selection.version.key == keys[1]
         # Response rates count every questionnaire: the citizen answered all the same.
         assert report.rate == other.rate

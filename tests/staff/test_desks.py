@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.models import Desk, DeskCodeHistory, QuestionnaireVersion, Response, Sector, Unit, User
-from survey.services import access, org_admin
+from survey.services import access
 from survey.services.codes import ALPHABET, LENGTH
+from survey.services.org import desks as org_desks
 from tests.staff.conftest import audit_count, audit_events, sign_in
 
 
@@ -110,7 +111,7 @@ def test_moving_a_desk_out_of_scope_is_refused(manager, demo_db, world):
     with demo_db.session() as s:
         user = s.get(User, world.users["cr_unit_manager"])
         with pytest.raises(access.Forbidden):
-            org_admin.move_desk(s, user, s.get(Desk, world.desk_in), s.get(Unit, other_ward))
+            org_desks.move_desk(s, user, s.get(Desk, world.desk_in), s.get(Unit, other_ward))
 
 
 def test_regenerated_code_retires_the_old_one(manager, demo_db, world):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from survey.models import SectorGroup, Target, Unit
-from survey.services.org_admin import effective_target, parse_percent
+from survey.services.org.targets import effective_target, parse_percent
 from tests.staff.conftest import audit_count, audit_events, sign_in
 
 

@@ -7,14 +7,14 @@ exit status 2, nothing written.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from survey import clock
+from survey.cli.common import fail, transaction
+from survey.config import settings
 
 ENGLISH = {
     "empty": "the file is empty",
@@ -89,20 +89,17 @@ def import_volumes(file: Path, dry_run: bool) -> None:
     from survey.services.access import SystemActor
 
     data = file.read_bytes()
-    today = clock.local_today(current_app.config["SURVEY"]["TIMEZONE"])
+    today = clock.local_today(settings().TIMEZONE)
     actor = SystemActor()
-    database = current_app.extensions["survey.db"]
-    with database.session() as session:
+    with transaction() as session:
         _parsed, plan = svc.prepare(session, actor, data, today)
-        if not plan.ok:
-            session.rollback()
-        elif not dry_run:
+        if not plan.ok:  # rolled back: nothing imported
+            fail(
+                f"{len(plan.issues)} problem(s); nothing imported",
+                details=[f"{file.name}: {describe(issue)}" for issue in plan.issues],
+            )
+        if not dry_run:
             result = svc.apply(session, actor, plan, svc.display_name(file.name))
-    if not plan.ok:
-        for issue in plan.issues:
-            click.echo(f"{file.name}: {describe(issue)}", err=True)
-        click.echo(f"error: {len(plan.issues)} problem(s); nothing imported", err=True)
-        sys.exit(2)
     summary = f"{len(plan.rows)} rows: {plan.new} new, {plan.replaced} replace existing"
     if dry_run:
         click.echo(f"dry run: {summary}; nothing written")

@@ -10,10 +10,10 @@ from datetime import date
 
 from markupsafe import Markup
 
-from survey.reports import charts
+from survey.reports import charts, texts
 from survey.reports import fmt as f
-from survey.services import reporting
-from survey.services.reporting import SMALL_N, Gettext, Report
+from survey.reports.build import SMALL_N, Report
+from survey.reports.texts import Gettext
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _row(
         estimate=f.pct(stat["estimate"], locale),
         interval=f.interval(stat["ci_low"], stat["ci_high"], locale),
         verdict=stat["verdict"],
-        verdict_label=reporting.verdict_label(stat["verdict"], _),
+        verdict_label=texts.verdict_label(stat["verdict"], _),
         more_needed=f.num(stat["more_needed"], locale) if stat["more_needed"] else None,
         target=f.pct(stat["target"], locale, 0) if stat["target"] is not None else "",
         small=small,
@@ -112,7 +112,7 @@ def ranking(report: Report, name: str, title: str, locale: str, _: Gettext) -> T
         row = _row(
             report,
             e["key"],
-            reporting.group_name(report, name, e["key"], _),
+            texts.group_name(report, name, e["key"], _),
             e["overall"],
             e["n"],
             locale,
@@ -145,11 +145,11 @@ class ItemRow:
 
 def item_rows(report: Report, locale: str) -> list[ItemRow]:
     q = report.questionnaire
-    texts = {it.code: text_of(it.text, locale) for it in q.items()}
+    item_texts = {it.code: text_of(it.text, locale) for it in q.items()}
     return [
         ItemRow(
             code=i["code"],
-            text=texts.get(i["code"], ""),
+            text=item_texts.get(i["code"], ""),
             criterion=i["criterion"],
             n=f.num(i["n"], locale),
             n_na=f.num(i["n_na"], locale),
@@ -215,10 +215,10 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
             "estimate": f.pct(o["estimate"], locale),
             "interval": f.interval(o["ci_low"], o["ci_high"], locale),
             "verdict": o["verdict"],
-            "verdict_label": reporting.verdict_label(o["verdict"], _),
+            "verdict_label": texts.verdict_label(o["verdict"], _),
             "more_needed": f.num(o["more_needed"], locale) if o["more_needed"] else None,
             "target": f.pct(o["target"], locale, 0) if o["target"] is not None else None,
-            "target_text": reporting.target_text(report, locale, _),
+            "target_text": texts.target_text(report, locale, _),
             "gauge": charts.overall_gauge(
                 o["estimate"],
                 o["ci_low"],
@@ -248,10 +248,10 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
         ],
         "trend_chart": chart,
         "trend": trend_rows,
-        "notes": [reporting.note_text(n, _) for n in report.notes],
-        "method": reporting.method_lines(report, locale, _),
+        "notes": [texts.note_text(n, _) for n in report.notes],
+        "method": texts.method_lines(report, locale, _),
         "comments": {
-            reporting.kind_label(k, _): f.num(v, locale)
+            texts.kind_label(k, _): f.num(v, locale)
             for k, v in sorted(report.comment_counts.items())
         },
         "period": f"{f.day(report.selection.start, locale)} – {f.day(report.selection.end, locale)}",

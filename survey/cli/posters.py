@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from pathlib import Path
-from typing import NoReturn
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write next to the target, then rename: a failed run leaves no half file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from survey.cli.common import fail, refused, transaction
+from survey.config import settings
+from survey.files import write_atomically
 
 
 @click.command("posters")
@@ -61,15 +43,11 @@ def posters(unit_code: str, desk_code: str | None, size: str, fmt: str, output: 
     from survey.posters import PosterError, posters_for_unit, qr_png, qr_svg, render_posters
 
     if fmt != "pdf" and desk_code is None:
-        _fail(f"--format {fmt} makes one QR image: give --desk CODE")
+        fail(f"--format {fmt} makes one QR image: give --desk CODE")
     if not output.parent.is_dir():
-        _fail(f"output directory {str(output.parent)!r} does not exist")
-    base_url = current_app.config["SURVEY"]["BASE_URL"]
-    try:
-        with current_app.extensions["survey.db"].session() as session:
-            desks = posters_for_unit(session, base_url, unit_code, desk_code)
-    except PosterError as exc:
-        _fail(str(exc))
+        fail(f"output directory {str(output.parent)!r} does not exist")
+    with transaction() as session, refused(PosterError):
+        desks = posters_for_unit(session, settings().BASE_URL, unit_code, desk_code)
     if fmt == "png":
         # 20 px a module: about 300 dpi when printed 7 cm wide.
         data = qr_png(desks[0].url, box_size=20)
@@ -78,8 +56,8 @@ def posters(unit_code: str, desk_code: str | None, size: str, fmt: str, output: 
     else:
         data = render_posters(desks, size)
     try:
-        _write_atomically(output, data)
+        write_atomically(output, data)
     except OSError as exc:
-        _fail(f"cannot write {str(output)!r}: {exc.strerror}")
+        fail(f"cannot write {str(output)!r}: {exc.strerror}")
     what = f"{len(desks)} {size} poster(s)" if fmt == "pdf" else f"QR code of {desks[0].code}"
     click.echo(f"wrote {what} to {output}")

@@ -1,12 +1,13 @@
-"""`survey questionnaire publish`: the one questionnaire command that needs the database."""
+"""`survey questionnaire ...`: the pure commands of ``questionnaires``, plus
+`publish`, the one that needs the database."""
 
 from __future__ import annotations
 
-import sys
-
 import click
-from flask import current_app
 from flask.cli import with_appcontext
+
+from questionnaires.commands import questionnaire_group
+from survey.cli.common import fail, refused, transaction
 
 
 @click.command("publish")
@@ -21,13 +22,11 @@ def publish(paths: tuple[str, ...]) -> None:
     try:
         loaded = [load_file(p) for p in paths]  # validate all before writing any
     except QuestionnaireError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-    try:
-        with current_app.extensions["survey.db"].session() as session:
-            results = [(q, publish_version(session, q)[1]) for q in loaded]
-    except PublishError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        fail(details=[str(exc)])  # the problems, one a line, as `validate` prints them
+    with transaction() as session, refused(PublishError):
+        results = [(q, publish_version(session, q)[1]) for q in loaded]
     for q, created in results:
         click.echo(f"{q.key}: {'published' if created else 'already published, unchanged'}")
+
+
+questionnaire_group.add_command(publish)

@@ -8,16 +8,16 @@ bar (on standard error) while the responses are read.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+from survey import config
+from survey.files import write_atomically
 
 INPUT_ERROR = 2
 # Below this many responses a report takes about a second: no progress bar.
@@ -50,18 +50,6 @@ OPTION = {
 def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(INPUT_ERROR)
-
-
-def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def codebook_path(output: Path) -> Path:
@@ -114,56 +102,57 @@ def report(
 ) -> None:
     """Report of a unit's subtree for a period (dates YYYY-MM-DD or DD/MM/YYYY)."""
     from survey.clock import local_today
-    from survey.reports import csv_export, data, export
+    from survey.reports import csv_export, export
     from survey.reports import fmt as f
-    from survey.services import reporting
+    from survey.reports.build import build_for
+    from survey.reports.selection import SelectionError, count_responses, parse_day, resolve
+    from survey.reports.texts import verdict_label
     from survey.services.access import SystemActor
 
     if not output.parent.is_dir():
         _fail(f"output directory {str(output.parent)!r} does not exist")
-    settings = current_app.config["SURVEY"]
-    today = local_today(settings["TIMEZONE"])
+    today = local_today(config.settings().TIMEZONE)
     database = current_app.extensions["survey.db"]
     with database.session() as session:
         try:
-            sel = data.resolve(
+            sel = resolve(
                 session,
                 SystemActor(),
                 today=today,
                 unit=unit_code,
-                start=data.parse_day(start, "from"),
-                end=data.parse_day(end, "to"),
+                start=parse_day(start, "from"),
+                end=parse_day(end, "to"),
                 desk=desk_code,
                 sector=sector_code,
                 group=group_code,
                 questionnaire=questionnaire_key,
                 action="results.export",
             )
-        except data.SelectionError as exc:
+        except SelectionError as exc:
             text = MESSAGES.get(exc.code, exc.code).format(value=exc.value)
             _fail(f"{OPTION.get(exc.field, exc.field)}: {text}")
-        total = data.count_responses(session, sel)
+        total = count_responses(session, sel)
         label = f"reading {total} responses"
         with click.progressbar(
             length=total, label=label, file=sys.stderr if total >= PROGRESS_FROM else _Null()
         ) as bar:
             if fmt == "csv":
-                _write_atomically(
+                write_atomically(
                     output, (t.encode("utf-8") for t in csv_export.rows(session, sel, bar.update))
                 )
                 book = codebook_path(output)
-                _write_atomically(book, [csv_export.codebook(session, sel).encode("utf-8")])
+                write_atomically(book, [csv_export.codebook(session, sel).encode("utf-8")])
                 click.echo(f"wrote {output} ({total} responses) and its codebook {book}")
                 return
-            built = reporting.build_for(session, sel, progress=bar.update)
+            built = build_for(session, sel, progress=bar.update)
         payload = export.render(session, built, fmt)
-        _write_atomically(output, [payload])
+        write_atomically(output, [payload])
     o = built.overall
     click.echo(
         f"wrote {output}: {sel.unit.code} {sel.start:%d/%m/%Y}-{sel.end:%d/%m/%Y}, "
         f"{built.result['n_responses']} responses ({built.result['n_excluded']} excluded), "
         f"overall {f.pct(o['estimate'])} [{f.interval(o['ci_low'], o['ci_high'])}]"
-        + (f", {reporting.verdict_label(o['verdict'])}" if o["verdict"] else "")
+        + (f", {verdict_label(o['verdict'])}" if o["verdict"] else "")
     )
 
 

@@ -1,0 +1,202 @@
+"""What a report reads besides the answers: volumes, counted responses, targets, comments.
+
+``desk_volumes`` (transactions per desk and month) is the weighting basis and
+the denominator of response rates, ``response_counts`` their numerator;
+``targets_for`` finds the thresholds of the period's year that apply to the
+selection and to each breakdown value; ``comments`` and ``comment_counts``
+read what citizens wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
+
+from survey.models import Comment, Desk, Response, Sector, SectorGroup, Unit, Volume
+from survey.reports.frame import NONE_CODE
+from survey.reports.selection import Selection, filters, month_start
+from survey.services.org import sectors as org_sectors
+from survey.services.org import targets as org_targets
+
+
+# --- volumes ------------------------------------------------------------------
+def desk_volumes(session: Session, sel: Selection) -> pd.DataFrame:
+    """Transactions per desk and month in the selection's units and months.
+
+    Columns ``desk`` (code), ``month`` ("YYYY-MM"), ``volume`` and ``unit`` (the
+    code of the unit the counts were imported under).
+    """
+    stmt = (
+        select(Desk.code, Volume.month, Unit.code, func.sum(Volume.count))
+        .join(Desk, Volume.desk_id == Desk.id)
+        .join(Unit, Volume.unit_id == Unit.id)
+        .where(
+            Volume.desk_id.is_not(None),
+            Volume.unit_id.in_(sorted(sel.unit_ids)),
+            Volume.month >= month_start(sel.start),
+            Volume.month <= sel.end,
+        )
+        .group_by(Desk.code, Volume.month, Unit.code)
+    )
+    if sel.desk is not None:
+        stmt = stmt.where(Volume.desk_id == sel.desk.id)
+    rows = [(code, f"{m:%Y-%m}", int(n), unit) for code, m, unit, n in session.execute(stmt)]
+    return pd.DataFrame(rows, columns=["desk", "month", "volume", "unit"])
+
+
+def response_counts(session: Session, sel: Selection) -> pd.DataFrame:
+    """Counted responses (not flagged, every questionnaire version) per desk, unit and month.
+
+    The numerator of response rates: a citizen who answered the short form
+    answered all the same.  Columns ``desk``, ``unit`` (codes), ``month``
+    ("YYYY-MM") and ``n``.
+    """
+    year, month = extract("year", Response.day), extract("month", Response.day)
+    stmt = (
+        select(Desk.code, Unit.code, year, month, func.count())
+        .join(Desk, Response.desk_id == Desk.id)
+        .join(Unit, Response.unit_id == Unit.id)
+        .where(*filters(sel, version=False), Response.quality_flags == "")
+        .group_by(Desk.code, Unit.code, year, month)
+    )
+    rows = [(d, u, f"{int(y):04d}-{int(m):02d}", int(n)) for d, u, y, m, n in session.execute(stmt)]
+    return pd.DataFrame(rows, columns=["desk", "unit", "month", "n"])
+
+
+# --- targets ------------------------------------------------------------------
+@dataclass
+class TargetInfo:
+    threshold: float | None
+    source: str = ""
+    unit_code: str = ""  # the unit that set it (inherited from there)
+
+
+@dataclass
+class Targets:
+    year: int
+    overall: TargetInfo
+    # group code -> the target that applies to that sector group (its own, or overall)
+    groups: dict[str, TargetInfo]
+    # analysis ``targets``: per breakdown value
+    by: dict[str, dict[str, float]]
+
+
+def _info(session: Session, target) -> TargetInfo:
+    if target is None:
+        return TargetInfo(None)
+    unit = session.get(Unit, target.unit_id)
+    return TargetInfo(target.threshold, target.source, unit.code if unit else "")
+
+
+def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Targets:
+    """Targets of the period's (end) year, inherited down the tree.
+
+    The overall index is judged against the selection's own target: the sector
+    group's when the selection is one group (or one sector of a group).  Each
+    breakdown value gets its own: a unit its inherited target, a desk its
+    unit's, a sector group (and its sectors) the group target.
+    """
+    year = sel.end.year
+    group = sel.group
+    if group is None and sel.sector is not None and sel.sector.group_id is not None:
+        group = session.get(SectorGroup, sel.sector.group_id)
+    overall = _info(
+        session, org_targets.effective_target(session, sel.unit, year, group.id if group else None)
+    )
+    groups: dict[str, TargetInfo] = {}
+    for grp in org_sectors.list_groups(session):
+        groups[grp.code] = _info(
+            session, org_targets.effective_target(session, sel.unit, year, grp.id)
+        )
+    by: dict[str, dict[str, float]] = {"sector_group": {}, "sector": {}, "unit": {}, "desk": {}}
+    for code, info in groups.items():
+        if info.threshold is not None:
+            by["sector_group"][code] = info.threshold
+    plain = org_targets.effective_target(session, sel.unit, year)
+    if plain is not None:
+        by["sector_group"][NONE_CODE] = plain.threshold
+    if len(frame):
+        for sector_code, grp_code in (
+            frame[["sector", "sector_group"]].drop_duplicates().itertuples(index=False)
+        ):
+            threshold = by["sector_group"].get(grp_code)
+            if threshold is not None:
+                by["sector"][sector_code] = threshold
+        unit_rows = {
+            u.code: u
+            for u in session.scalars(select(Unit).where(Unit.code.in_(sorted(set(frame["unit"])))))
+        }
+        for code, unit in unit_rows.items():
+            t = org_targets.effective_target(session, unit, year, group.id if group else None)
+            if t is not None:
+                by["unit"][code] = t.threshold
+        # A desk is judged against the target of the unit its responses were recorded at.
+        desk_unit = frame.groupby("desk")["unit"].agg(lambda s: s.mode().iat[0])
+        for desk_code, unit_code in desk_unit.items():
+            if unit_code in by["unit"]:
+                by["desk"][desk_code] = by["unit"][unit_code]
+    return Targets(year=year, overall=overall, groups=groups, by=by)
+
+
+# --- comments -----------------------------------------------------------------
+@dataclass(frozen=True)
+class CommentRow:
+    day: date
+    unit: str
+    desk: str
+    sector: str
+    kind: str
+    status: str
+    text: str
+    flagged: bool
+
+
+def comments(
+    session: Session, sel: Selection, limit: int | None = None
+) -> tuple[list[CommentRow], int]:
+    """Comments of the selection's responses (every questionnaire version), newest first.
+
+    Returns (rows, total): at most ``limit`` rows.
+    """
+    where = filters(sel, version=False)
+    total = session.scalar(select(func.count()).select_from(Comment).join(Response).where(*where))
+    stmt = (
+        select(
+            Response.day,
+            Unit.code,
+            Desk.code,
+            Sector.code,
+            Comment.kind,
+            Comment.status,
+            Comment.text,
+            Response.quality_flags,
+        )
+        .join(Response, Comment.response_id == Response.id)
+        .join(Unit, Response.unit_id == Unit.id)
+        .join(Desk, Response.desk_id == Desk.id)
+        .outerjoin(Sector, Response.sector_id == Sector.id)
+        .where(*where)
+        .order_by(Response.day.desc(), Comment.id.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = [
+        CommentRow(d, u, k, s or NONE_CODE, kind, status, text, bool(flags))
+        for d, u, k, s, kind, status, text, flags in session.execute(stmt)
+    ]
+    return rows, int(total or 0)
+
+
+def comment_counts(session: Session, sel: Selection) -> dict[str, int]:
+    """Comments by kind (comment, suggestion, complaint), flagged responses left out."""
+    rows = session.execute(
+        select(Comment.kind, func.count())
+        .join(Response)
+        .where(*filters(sel, version=False), Response.quality_flags == "")
+        .group_by(Comment.kind)
+    ).all()
+    return {kind: int(n) for kind, n in rows}

@@ -1,0 +1,124 @@
+"""Signing in (throttled per address and per account), signing out, changing the password."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie
+from flask_babel import gettext as _
+
+from survey.extensions import limiter
+from survey.services import auth
+from survey.staff import bp
+from survey.staff.forms import ActionForm, LoginForm, PasswordChangeForm
+from survey.staff.plumbing import INVALID, safe_next
+from survey.web_db import get_session, keep_on_refusal
+
+
+def _login_account_key() -> str:
+    """The account being tried, so guessing one password from many addresses is slow too."""
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _login_refused(response: Response) -> bool:
+    return response.status_code == INVALID
+
+
+def _login_throttled(limit) -> Response:
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    wait = max(1, round(seconds / 60))
+    auth.record_failed_sign_in(
+        get_session(), request.form.get("username") or "", request.remote_addr, reason="throttled"
+    )
+    keep_on_refusal()  # the 429 is answered, and the refusal stays in the audit log
+    form = LoginForm()
+    form.form_errors.append(
+        _(
+            "Tài khoản này tạm thời không đăng nhập được vì có quá nhiều lần nhập sai mật "
+            "khẩu. Xin thử lại sau %(n)d phút.",
+            n=wait,
+        )
+    )
+    page = render_template("staff/login.html", form=form, next=safe_next(request.args.get("next")))
+    return make_response(page, 429, {"Retry-After": str(seconds)})
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(
+    "5 per minute;30 per hour;100 per day",
+    methods=["POST"],
+    key_func=_login_account_key,
+    deduct_when=_login_refused,
+    on_breach=_login_throttled,
+)
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if g.user is not None:
+        return redirect(next_url or url_for("staff.dashboard"))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        status = INVALID if request.method == "POST" else 200
+        return render_template("staff/login.html", form=form, next=next_url), status
+    db = get_session()
+    user = auth.authenticate(db, form.username.data, form.password.data)
+    if user is None:
+        auth.record_failed_sign_in(db, form.username.data, request.remote_addr)
+        keep_on_refusal()  # answered 422, but the refusal stays in the audit log
+        form.form_errors.append(_("Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đã bị khóa."))
+        return render_template("staff/login.html", form=form, next=next_url), INVALID
+    auth.sign_in(cookie, user)
+    if user.must_change_password:
+        return redirect(url_for("staff.password"))
+    return redirect(next_url or url_for("staff.dashboard"))
+
+
+@bp.post("/logout")
+def logout():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    auth.sign_out(cookie, g.user)
+    flash(_("Đã đăng xuất trên mọi thiết bị."))
+    return redirect(url_for("staff.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            auth.change_password(get_session(), g.user, form.current.data, form.new.data, cookie)
+        except auth.PasswordError as exc:
+            getattr(form, exc.field).errors.append(_password_message(exc.code))
+        else:
+            flash(_("Đã đổi mật khẩu."))
+            return redirect(url_for("staff.dashboard"))
+    status = INVALID if request.method == "POST" else 200
+    return render_template("staff/password.html", form=form), status
+
+
+def _password_message(code: str) -> str:
+    return {
+        "wrong_current": _("Mật khẩu hiện tại không đúng."),
+        "too_short": _("Mật khẩu mới phải có ít nhất %(min)d ký tự.", min=auth.MIN_PASSWORD_LENGTH),
+        "too_long": _("Mật khẩu mới dài quá %(max)d ký tự.", max=auth.MAX_PASSWORD_LENGTH),
+        "guessable": _(
+            "Mật khẩu này quá dễ đoán (mật khẩu phổ biến, chuỗi lặp lại hoặc theo thứ tự "
+            "bàn phím). Xin chọn một cụm từ dài hơn mà người khác khó đoán."
+        ),
+        "unchanged": _("Mật khẩu mới phải khác mật khẩu hiện tại."),
+        "is_username": _("Mật khẩu không được trùng tên đăng nhập."),
+    }.get(code, _("Mật khẩu không hợp lệ."))
