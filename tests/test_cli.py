@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from survey.cli import cli
 from survey.models import QuestionnaireVersion, User
-from tests.conftest import TEST_SECRET
+from tests.support import TEST_SECRET
 
 
 def run(url, *args, env=None):

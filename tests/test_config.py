@@ -61,7 +61,7 @@ def test_empty_database_url_means_sqlite_in_instance(tmp_path):
 
 
 def test_production_cookies_are_secure(empty_db_url):
-    from tests.conftest import make_app
+    from tests.support import make_app
 
     app = make_app(empty_db_url, ENV="production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -76,7 +76,7 @@ def test_settings_have_one_typed_field_per_default():
 
 
 def test_settings_are_frozen_and_read_through_the_app(empty_db_url, tmp_path):
-    from tests.conftest import make_app
+    from tests.support import make_app
 
     s = load_settings(environ={"SURVEY_SECRET_KEY": "k" * 32}, instance_path=tmp_path)
     with pytest.raises(dataclasses.FrozenInstanceError):

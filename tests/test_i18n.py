@@ -84,7 +84,7 @@ def test_vietnamese_text_is_nfc():
 
 
 def test_english_page_uses_the_catalogue(demo_client):
-    from tests.public.helpers import DESK
+    from tests.support import DESK
 
     html = demo_client.get(f"/s/{DESK}?lang=en").get_data(as_text=True)
     assert "Send my answers" in html and "This survey is anonymous." in html

@@ -26,7 +26,7 @@ from survey.posters.render import MIN_SYMBOL, STYLES, render_posters
 from survey.services import units
 from survey.services.demo import DESKS, UNITS
 from survey.services.desks import list_desks
-from tests.conftest import TEST_SECRET
+from tests.support import TEST_SECRET
 
 BASE = "https://khaosat.example.gov.vn"
 DPI = 150

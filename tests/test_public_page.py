@@ -42,7 +42,7 @@ def test_health(client):
 
 
 def test_database_outage_gives_503_with_retry_after(tmp_path):
-    from tests.conftest import make_app
+    from tests.support import make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
     resp = app.test_client().get("/s/ABCDEFGH")

@@ -18,9 +18,15 @@ from survey.db import Base
 from survey.models import Comment, Desk, Response, Sector, SectorGroup, Target, Unit
 from survey.services import links
 from survey.services.demo import demo_code
-from tests.conftest import TEST_SECRET, make_app
-from tests.public.helpers import DESK, full_answers
-from tests.staff.conftest import PASSWORD, add_user, csrf_token, sign_in
+from tests.support import (
+    DESK,
+    PASSWORD,
+    TEST_SECRET,
+    add_user,
+    csrf_token,
+    full_answers,
+    make_app,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON = {
@@ -212,11 +218,8 @@ def snapshot(db) -> dict:
 
 @pytest.fixture
 def walk(demo_app, demo_db):
-    """An admin of the whole demo province, and an id for every URL argument."""
-    cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    """An id for every URL argument (the test signs in as an admin of the whole province)."""
     with demo_db.session() as s:
-        root = s.scalar(select(Unit).where(Unit.parent_id.is_(None)))
-        add_user(s, cheap, "sec_admin", "admin", root.id)
         other_unit = s.scalar(select(Unit.id).where(Unit.code == "KH-NHATRANG"))
         args = {
             "unit_id": s.scalar(select(Unit.id).where(Unit.code == "KH-CAMRANH")),
@@ -268,7 +271,7 @@ SELF_CHECKED = {"public.survey_submit", "public.link_submit"}
 EXPIRED = "Phiên làm việc đã hết hạn"
 
 
-def test_every_state_changing_form_requires_a_csrf_token(demo_app, demo_db, walk):
+def test_every_state_changing_form_requires_a_csrf_token(demo_app, demo_db, walk, sign_in_as):
     args, form = walk
     # Tell a CSRF refusal from any other 400 (the page is the same ordinary 400 page).
     refusals = []
@@ -297,7 +300,7 @@ def test_every_state_changing_form_requires_a_csrf_token(demo_app, demo_db, walk
             data = _citizen_form(client, path)
             token = data.pop("csrf_token")
         else:
-            sign_in(client, demo_db, "sec_admin")
+            sign_in_as("admin", "KH", client=client, username="sec_admin")
             data = dict(form)
             token = csrf_token(client, "/staff/")
         if rule.endpoint == "staff.volumes_upload":

@@ -25,14 +25,7 @@ from survey.services.demo import demo_code
 from survey.services.org import desks as org_desks
 from survey.web_db import get_session, keep_on_refusal
 from tests.databases import _pg_conninfo
-from tests.staff.conftest import (  # noqa: F401  (fixtures)
-    add_user,
-    audit_events,
-    cheap_hash,
-    nocsrf,
-    sign_in,
-    world,
-)
+from tests.support import add_user, audit_events
 
 CR1 = demo_code("cr-1")
 TOKEN = re.compile(r'name="token" type="hidden" value="([^"]+)"')
@@ -170,11 +163,12 @@ def test_a_staff_view_failing_after_its_service_wrote_leaves_nothing(
     demo_app,
     demo_client,
     demo_db,
-    world,  # noqa: F811
-    nocsrf,  # noqa: F811
+    world,
+    nocsrf,
     monkeypatch,
+    sign_in_as,
 ):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     before = _desk_name(demo_db, world.desk_in)
 
     def broken_flash(_message):
@@ -188,7 +182,7 @@ def test_a_staff_view_failing_after_its_service_wrote_leaves_nothing(
     assert audit_events(demo_db, "desk.rename") == []
 
 
-def _move(db, world, desk_code: str, unit_code: str) -> None:  # noqa: F811
+def _move(db, world, desk_code: str, unit_code: str) -> None:
     with db.session() as s:
         admin = s.get(User, world.users["admin"])
         desk = s.scalar(select(Desk).where(Desk.code == desk_code))
@@ -203,13 +197,14 @@ def _staged(db) -> int:
 def test_a_refusal_after_a_write_rolls_it_back(
     demo_client,
     demo_db,
-    world,  # noqa: F811
-    nocsrf,  # noqa: F811
+    world,
+    nocsrf,
     monkeypatch,
+    sign_in_as,
 ):
     """Confirming takes (deletes) the staged upload, then re-checks it: a 422 puts it back."""
     monkeypatch.setattr("survey.clock.local_today", lambda _tz: date(2026, 11, 22))
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     preview = demo_client.post(
         "/staff/volumes",
         data={"file": (io.BytesIO(f"desk,month,count\n{CR1},2024-05,40\n".encode()), "v.csv")},
@@ -236,8 +231,8 @@ def _login(app, address: str, password: str) -> int:
 def test_refused_and_throttled_sign_ins_are_kept(
     demo_app,
     demo_db,
-    cheap_hash,  # noqa: F811
-    nocsrf,  # noqa: F811
+    cheap_hash,
+    nocsrf,
 ):
     """Both are answered with a 4xx (422, then 429 from the limiter), and both are audited."""
     with demo_db.session() as s:

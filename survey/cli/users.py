@@ -13,6 +13,17 @@ def user_group() -> None:
     """Staff accounts."""
 
 
+def _user_error(exc: Exception) -> str:
+    """A refused account in English; a refused password in the password page's words."""
+    from survey.messages import english
+    from survey.messages import password as password_words
+    from survey.services.users import PasswordProblem
+
+    if isinstance(exc, PasswordProblem):
+        return english(password_words.text, exc.code)
+    return str(exc)
+
+
 @user_group.command("create")
 @click.argument("username")
 @click.option(
@@ -29,7 +40,7 @@ def user_create(username: str, role: str, unit_code: str, full_name: str, if_mis
     from survey.models import User
     from survey.services.users import UserError, create_user
 
-    with transaction() as session, refused(UserError):
+    with transaction() as session, refused(UserError, message=_user_error):
         existing = select(User.id).where(User.username == username)
         if if_missing and session.scalar(existing) is not None:
             click.echo(f"user {username} already exists; password unchanged")

@@ -18,24 +18,13 @@ from flask.cli import with_appcontext
 
 from survey import config
 from survey.files import write_atomically
+from survey.messages import english
+from survey.messages import selection as selection_words
 
 INPUT_ERROR = 2
 # Below this many responses a report takes about a second: no progress bar.
 PROGRESS_FROM = 5000
 
-MESSAGES = {
-    "unknown_unit": "unknown unit code {value!r}",
-    "unit_required": "give --unit CODE",
-    "unknown_desk": "unknown desk code {value!r}",
-    "desk_outside_unit": "desk {value} does not belong to the unit's subtree",
-    "unknown_sector": "unknown sector code {value!r}",
-    "unknown_group": "unknown sector group code {value!r}",
-    "sector_outside_group": "sector {value} does not belong to the sector group",
-    "bad_date": "bad date {value!r} (expected YYYY-MM-DD or DD/MM/YYYY)",
-    "period_reversed": "--from must not be after --to",
-    "unknown_questionnaire": "unknown questionnaire {value!r} (expected ID or ID@VERSION)",
-    "no_questionnaire": "no questionnaire has been published yet",
-}
 OPTION = {
     "unit": "--unit",
     "desk": "--desk",
@@ -129,7 +118,7 @@ def report(
                 action="results.export",
             )
         except SelectionError as exc:
-            text = MESSAGES.get(exc.code, exc.code).format(value=exc.value)
+            text = english(selection_words.text, exc.code, value=exc.value)
             _fail(f"{OPTION.get(exc.field, exc.field)}: {text}")
         total = count_responses(session, sel)
         label = f"reading {total} responses"

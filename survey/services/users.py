@@ -12,16 +12,20 @@ from survey.models import ROLES, User
 from survey.services import audit, auth, units
 from survey.text import has_control_chars
 
-PASSWORD_PROBLEMS = {
-    "too_short": f"password must be at least {auth.MIN_PASSWORD_LENGTH} characters",
-    "too_long": f"password must be at most {auth.MAX_PASSWORD_LENGTH} characters",
-    "is_username": "password must not be the username",
-    "guessable": "password is too easy to guess (a common password, a repetition or a sequence)",
-}
-
 
 class UserError(ValueError):
     pass
+
+
+class PasswordProblem(UserError):
+    """The chosen password is refused: ``code`` is ``auth.password_problem``'s.
+
+    Worded by ``survey.messages.password``, like the password page's refusals.
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def one_time_password() -> str:
@@ -57,7 +61,7 @@ def create_user(
     password = password or one_time_password()
     problem = None if generated else auth.password_problem(password, username, full_name)
     if problem:
-        raise UserError(PASSWORD_PROBLEMS[problem])
+        raise PasswordProblem(problem)
     user = User(
         username=username,
         full_name=full_name,

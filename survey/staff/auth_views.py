@@ -20,6 +20,7 @@ from flask import session as cookie
 from flask_babel import gettext as _
 
 from survey.extensions import limiter
+from survey.messages import password as password_words
 from survey.services import auth
 from survey.staff import bp
 from survey.staff.forms import ActionForm, LoginForm, PasswordChangeForm
@@ -102,23 +103,9 @@ def password():
         try:
             auth.change_password(get_session(), g.user, form.current.data, form.new.data, cookie)
         except auth.PasswordError as exc:
-            getattr(form, exc.field).errors.append(_password_message(exc.code))
+            getattr(form, exc.field).errors.append(password_words.text(exc.code))
         else:
             flash(_("Đã đổi mật khẩu."))
             return redirect(url_for("staff.dashboard"))
     status = INVALID if request.method == "POST" else 200
     return render_template("staff/password.html", form=form), status
-
-
-def _password_message(code: str) -> str:
-    return {
-        "wrong_current": _("Mật khẩu hiện tại không đúng."),
-        "too_short": _("Mật khẩu mới phải có ít nhất %(min)d ký tự.", min=auth.MIN_PASSWORD_LENGTH),
-        "too_long": _("Mật khẩu mới dài quá %(max)d ký tự.", max=auth.MAX_PASSWORD_LENGTH),
-        "guessable": _(
-            "Mật khẩu này quá dễ đoán (mật khẩu phổ biến, chuỗi lặp lại hoặc theo thứ tự "
-            "bàn phím). Xin chọn một cụm từ dài hơn mà người khác khó đoán."
-        ),
-        "unchanged": _("Mật khẩu mới phải khác mật khẩu hiện tại."),
-        "is_username": _("Mật khẩu không được trùng tên đăng nhập."),
-    }.get(code, _("Mật khẩu không hợp lệ."))

@@ -8,6 +8,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from survey import clock, config
+from survey.messages import feedback as feedback_words
 from survey.services import feedback
 from survey.staff import bp
 from survey.staff.forms import ActionForm
@@ -19,23 +20,13 @@ def _tz() -> str:
     return config.settings().TIMEZONE
 
 
-def _filter_message(field: str) -> str:
-    return {
-        "status": _("Trạng thái không hợp lệ."),
-        "kind": _("Loại ý kiến không hợp lệ."),
-        "from": _("Ngày “từ” không đúng dạng YYYY-MM-DD."),
-        "to": _("Ngày “đến” không đúng dạng YYYY-MM-DD hoặc trước ngày “từ”."),
-        "page": _("Số trang không hợp lệ."),
-    }[field]
-
-
 @bp.get("/feedback")
 def feedback_inbox():
     try:
         filters = feedback.parse_filters(request.args)
         error = None
     except feedback.FilterError as exc:
-        filters, error = feedback.Filters(), _filter_message(exc.field)
+        filters, error = feedback.Filters(), feedback_words.text(exc.field)
     inbox = feedback.inbox(get_session(), g.user, filters, _tz())
 
     def local(moment: datetime) -> str:

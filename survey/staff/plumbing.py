@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 
 from survey import clock, config
 from survey.config import settings
+from survey.messages import org as org_words
 from survey.security import query_int
 from survey.services import access, auth
 from survey.services.access import Forbidden
@@ -172,19 +173,5 @@ def version_choices(db):
 
 
 def org_message(code: str) -> str:
-    """The text of an ``OrgError`` code (survey.services.org).
-
-    One table for the unit, desk and sector pages: the codes belong to the one
-    error type of the organisation services, and some (``bad_code``,
-    ``unknown_group``) are raised by more than one of them.
-    """
-    return {
-        "bad_code": _("Mã gồm chữ cái không dấu, chữ số, '-' hoặc '_' (tối đa 32 ký tự)."),
-        "unit_code_taken": _("Đã có đơn vị dùng mã này."),
-        "code_taken": _("Mã này đã được dùng."),
-        "same_unit": _("Quầy đã thuộc đơn vị này."),
-        "unknown_version": _("Không có phiên bản phiếu này."),
-        "unknown_group": _("Không có nhóm lĩnh vực này."),
-        "bad_year": _("Năm không hợp lệ."),
-        "bad_threshold": _("Chỉ tiêu là phần trăm lớn hơn 0 và nhỏ hơn 100."),
-    }.get(code, _("Giá trị không hợp lệ."))
+    """The text of an ``OrgError`` code (survey.services.org): ``survey.messages.org``."""
+    return org_words.text(code)

@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from survey import clock, config
+from survey.messages import selection as selection_words
 from survey.models import Desk, Unit
 from survey.reports import csv_export, dashboard, export, jobs, selection
 from survey.reports.build import build, build_for
@@ -70,22 +71,6 @@ def _values(raw: dict[str, str]) -> dict:
         "group": raw["group"] or None,
         "questionnaire": raw["q"] or None,
     }
-
-
-def _selection_message(exc: SelectionError) -> str:
-    return {
-        "unknown_unit": _("Không có đơn vị mã “%(value)s”.", value=exc.value),
-        "unit_required": _("Xin chọn đơn vị."),
-        "unknown_desk": _("Không có quầy mã “%(value)s”.", value=exc.value),
-        "desk_outside_unit": _("Quầy đã chọn không thuộc đơn vị đã chọn."),
-        "unknown_sector": _("Không có lĩnh vực mã “%(value)s”.", value=exc.value),
-        "unknown_group": _("Không có nhóm lĩnh vực mã “%(value)s”.", value=exc.value),
-        "sector_outside_group": _("Lĩnh vực đã chọn không thuộc nhóm lĩnh vực đã chọn."),
-        "bad_date": _("Ngày “%(value)s” không hợp lệ (dạng ngày/tháng/năm).", value=exc.value),
-        "period_reversed": _("Ngày bắt đầu phải trước ngày kết thúc."),
-        "unknown_questionnaire": _("Không có mẫu phiếu “%(value)s”.", value=exc.value),
-        "no_questionnaire": _("Chưa có mẫu phiếu nào được phát hành."),
-    }.get(exc.code, _("Lựa chọn không hợp lệ."))
 
 
 def _choices(db, unit_ids: frozenset[int] | set[int] | None) -> dict:
@@ -130,7 +115,7 @@ def reports():
     try:
         report = build(db, g.user, today=_today(), **_values(raw))
     except SelectionError as exc:
-        return _error_page(raw, _selection_message(exc))
+        return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     sel = report.selection
     args = sel.args()
     return render_template(
@@ -167,7 +152,7 @@ def report_export(fmt: str):
     try:
         sel = _export_selection(raw)
     except SelectionError as exc:
-        return _error_page(raw, _selection_message(exc))
+        return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     total = selection.count_responses(db, sel)
     limit = config.settings().REPORTS_INLINE_MAX_RESPONSES
     if total > limit:
@@ -195,7 +180,7 @@ def report_job_start():
         values = _values(raw)
         sel = _export_selection(raw)
     except SelectionError as exc:
-        return _error_page(raw, _selection_message(exc))
+        return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     job = jobs.start(
         current_app._get_current_object(),
         user_id=g.user.id,
@@ -239,7 +224,7 @@ def report_csv():
     try:
         sel = _export_selection(raw)
     except SelectionError as exc:
-        return _error_page(raw, _selection_message(exc))
+        return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     # Streamed: the rows are read and sent chunk by chunk, whatever the size.
     return Response(
         _csv_body(get_db(), sel),
@@ -266,7 +251,7 @@ def report_codebook():
     try:
         sel = _export_selection(raw)
     except SelectionError as exc:
-        return _error_page(raw, _selection_message(exc))
+        return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     name = export.filename(sel, "csv", "-codebook")
     return Response(
         csv_export.codebook(get_session(), sel),

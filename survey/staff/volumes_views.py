@@ -6,73 +6,13 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 
 from survey.extensions import csrf
+from survey.messages import volumes as volume_words
 from survey.services import access
 from survey.services import volumes as volume_svc
 from survey.staff import bp
 from survey.staff.forms import VolumeConfirmForm, VolumeUploadForm
 from survey.staff.plumbing import INVALID, query_year, today, unit_or_404
 from survey.web_db import get_session
-
-
-def _issue_message(issue: volume_svc.Issue) -> str:
-    text = {
-        "empty": _("Tệp rỗng."),
-        "encoding": _("Tệp CSV không ở mã UTF-8. Xin lưu lại tệp với mã hóa UTF-8."),
-        "unreadable": _("Không đọc được tệp. Xin tải lên tệp CSV (UTF-8) hoặc XLSX."),
-        "encrypted": _("Tệp XLSX có đặt mật khẩu. Xin lưu lại tệp không đặt mật khẩu."),
-        "xls_or_encrypted": _(
-            "Tệp là bảng tính Excel 97–2003 (.xls) hoặc bảng tính có đặt mật khẩu. "
-            "Xin lưu lại thành tệp .xlsx không đặt mật khẩu, hoặc thành tệp CSV."
-        ),
-        "xlsx_too_large": _(
-            "Tệp XLSX khi giải nén quá lớn (tối đa %(max)d MiB) hoặc được nén bất thường. "
-            "Xin xóa các cột không cần, chia thành nhiều tệp hoặc lưu thành tệp CSV.",
-            max=volume_svc.MAX_XLSX_UNPACKED // 2**20,
-        ),
-        "too_many_rows": _(
-            "Tệp có quá %(max)d dòng; xin chia thành nhiều tệp.", max=volume_svc.MAX_ROWS
-        ),
-        "no_rows": _("Tệp không có dòng số liệu nào."),
-        "ambiguous_columns": _(
-            "Tệp có cả cột desk và cột unit/sector: mỗi tệp chỉ theo quầy "
-            "(desk, month, count) hoặc theo đơn vị và lĩnh vực (unit, sector, month, count)."
-        ),
-        "missing_column": _("thiếu cột này."),
-        "duplicate_column": _("cột này xuất hiện hai lần."),
-        "required": _("ô trống."),
-        "bad_month": _(
-            "tháng “%(value)s” không đúng dạng YYYY-MM (ví dụ 2026-03).", value=issue.value
-        ),
-        "future_month": _("tháng “%(value)s” chưa đến.", value=issue.value),
-        "not_integer": _("số lượng “%(value)s” không phải số nguyên.", value=issue.value),
-        "negative": _("số lượng “%(value)s” là số âm.", value=issue.value),
-        "too_large": _("số lượng “%(value)s” quá lớn.", value=issue.value),
-        "duplicate_row": _(
-            "trùng với dòng %(other)s (cùng mã và cùng tháng).", other=issue.other_row
-        ),
-        "bad_code": _("mã “%(value)s” không hợp lệ.", value=issue.value),
-        "unknown_desk": _("không có quầy mã “%(value)s”.", value=issue.value),
-        "desk_out_of_scope": _(
-            "quầy “%(value)s” không thuộc phạm vi đơn vị của tài khoản này.", value=issue.value
-        ),
-        "unknown_unit": _("không có đơn vị mã “%(value)s”.", value=issue.value),
-        "unit_out_of_scope": _(
-            "đơn vị “%(value)s” không thuộc phạm vi của tài khoản này.", value=issue.value
-        ),
-        "unknown_sector": _("không có lĩnh vực mã “%(value)s”.", value=issue.value),
-        "volume_out_of_scope": _(
-            "số liệu tháng này của quầy “%(value)s” đã được nhập cho một đơn vị ngoài phạm "
-            "vi của tài khoản này (quầy đã chuyển đơn vị).",
-            value=issue.value,
-        ),
-    }.get(issue.code, issue.code)
-    if issue.row is None:
-        return text
-    if issue.column:
-        return _(
-            "Dòng %(row)d, cột %(column)s: %(text)s", row=issue.row, column=issue.column, text=text
-        )
-    return _("Dòng %(row)d: %(text)s", row=issue.row, text=text)
 
 
 def _require_import() -> None:
@@ -106,7 +46,7 @@ def volumes_upload():
 
 
 def _preview(plan: volume_svc.Plan, filename: str, token: str | None):
-    messages = [_issue_message(i) for i in plan.issues]
+    messages = [volume_words.describe(i) for i in plan.issues]
     return render_template(
         "staff/volumes_preview.html",
         plan=plan,

@@ -11,8 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from analysis.commands import analyze, plan
-
-from .conftest import REFERENCE, ref_questionnaire
+from tests.analysis.support import REFERENCE, ref_questionnaire
 
 RESPONSES = str(REFERENCE / "responses.csv")
 VOLUMES = str(REFERENCE / "volumes.csv")

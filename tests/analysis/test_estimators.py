@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis import analyze
-
-from .conftest import make_questionnaire, small_frame
+from tests.analysis.support import make_questionnaire, small_frame
 
 
 def test_shares_exclude_na_and_blanks(small_q):
@@ -94,7 +93,7 @@ def test_mean_aggregation_uses_scores():
 
 
 def test_breakdowns_and_group_targets(std_q):
-    from .conftest import random_frame
+    from tests.analysis.support import random_frame
 
     df = random_frame(std_q, 300, seed=3)
     df["sector_group"] = df["sector"].map({"S1": "g1", "S2": "g1", "S3": "g2"})

@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import analyze
-
-from .conftest import random_frame, small_questionnaire
+from tests.analysis.support import random_frame, small_questionnaire
 
 Q = small_questionnaire()
 SETTINGS = settings(

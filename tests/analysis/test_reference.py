@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import analyze, read_responses, read_volumes
-
-from .conftest import REFERENCE
+from tests.analysis.support import REFERENCE
 
 RTOL = 1e-6
 
@@ -22,7 +21,7 @@ def reference() -> pd.DataFrame:
 
 
 def _results(case: str, interval: str) -> dict:
-    from .conftest import ref_questionnaire
+    from tests.analysis.support import ref_questionnaire
 
     responses = read_responses(REFERENCE / "responses.csv")
     desk = read_volumes(REFERENCE / "volumes.csv")
@@ -109,7 +108,7 @@ def test_matches_r(case, reference):
 
 
 def test_reference_design_facts():
-    from .conftest import ref_questionnaire
+    from tests.analysis.support import ref_questionnaire
 
     responses = read_responses(REFERENCE / "responses.csv")
     result = analyze(responses, ref_questionnaire(), read_volumes(REFERENCE / "volumes.csv"))

@@ -8,8 +8,7 @@ import pytest
 
 from analysis import AnalysisInputError, analyze
 from analysis.tidy import BLANK_CODE, NA_CODE, encode
-
-from .conftest import small_frame
+from tests.analysis.support import small_frame
 
 
 def _frame():

@@ -8,8 +8,7 @@ import pytest
 
 from analysis import AnalysisInputError, ConvergenceError, analyze
 from analysis.weights import Margin, calibrate, kish, trim, weighted_median
-
-from .conftest import random_frame
+from tests.analysis.support import random_frame
 
 
 def _margin(codes, totals):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from survey.models import Comment, Response
 from survey.posters import posters_for_unit, render_posters
 from survey.services.demo import demo_code
-from tests.e2e.conftest import PHONE, run_axe
+from tests.e2e.support import PHONE, run_axe
 
 DESK_KEY = "cr-1"  # Phường Cam Ranh, Quầy 1 – Hộ tịch (standard questionnaire)
 UNIQUE_COMMENT = "Cán bộ Quầy 1 hướng dẫn rất tận tình (e2e)"

@@ -19,16 +19,21 @@ from urllib.parse import quote
 import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from survey.models import Comment, Desk, Response, Unit, User, Volume
+from survey.models import Comment, Desk, Response, Volume
 from survey.models.planning import VolumeUpload
 from survey.services import links
 from survey.services.demo import demo_code
-from tests.conftest import TEST_SECRET, _with_demo, make_app
 from tests.databases import PG_ENV
-from tests.public.helpers import DESK, counts, full_answers
-from tests.staff.conftest import PASSWORD, add_user, csrf_token, sign_in
+from tests.support import (
+    DESK,
+    TEST_SECRET,
+    counts,
+    csrf_token,
+    full_answers,
+    make_app,
+    with_demo,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
@@ -49,7 +54,7 @@ def demo_app(templates):
         for name in list(os.environ):
             if name.startswith("SURVEY_") and name != PG_ENV:
                 env.delenv(name)
-        templates.template("demo", _with_demo)
+        templates.template("demo", with_demo)
         url = templates.clone("demo")
         app = make_app(url, RATELIMIT_ENABLED=False)
     yield app
@@ -445,16 +450,11 @@ def test_missing_or_foreign_csrf_tokens_store_nothing(demo_app, demo_client, dem
 
 # --- staff: forms and volume uploads --------------------------------------------
 @pytest.fixture
-def manager(demo_app, demo_db):
+def manager(demo_app, demo_db, sign_in_as):
     """A signed-in unit manager of KH-CAMRANH."""
+    client = sign_in_as("unit_manager", client=demo_app.test_client(), username="hostile_mgr")
     with demo_db.session() as s:
-        if s.scalar(select(User.id).where(User.username == "hostile_mgr")) is None:
-            unit = s.scalar(select(Unit.id).where(Unit.code == "KH-CAMRANH"))
-            cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-            add_user(s, cheap, "hostile_mgr", "unit_manager", unit)
         desk = s.scalar(select(Desk.id).where(Desk.code == demo_code("cr-1")))
-    client = demo_app.test_client()
-    sign_in(client, demo_db, "hostile_mgr")
     return client, desk
 
 

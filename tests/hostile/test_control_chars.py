@@ -21,10 +21,16 @@ from survey.models import Desk, Response, Unit, User
 from survey.reports.xlsx import SHEETS
 from survey.staff import forms
 from survey.text import clean_for_file, has_control_chars
-from tests.conftest import TEST_SECRET
-from tests.public.helpers import DESK, counts, full_answers
-from tests.reports.conftest import PERIOD, TODAY, plant_comment, run_report
-from tests.staff.conftest import cheap_hash, nocsrf, sign_in, world  # noqa: F401  (fixtures)
+from tests.support import (
+    DESK,
+    PERIOD,
+    TEST_SECRET,
+    TODAY,
+    counts,
+    full_answers,
+    plant_comment,
+    run_report,
+)
 
 REFUSED = ["\x01", "\x08", "\x0b", "\x0c", "\r", "\x1b", "\x1f", "\x7f", "\x85", "\x9f"]
 REFUSED += ["\ud800", "\udcff", "\ufffe", "\uffff"]
@@ -137,8 +143,8 @@ def test_every_staff_text_field_refuses_controls(app):
         assert name in checked
 
 
-def test_desk_rename_with_a_control_is_refused(demo_client, demo_db, world, nocsrf):  # noqa: F811
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_desk_rename_with_a_control_is_refused(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("unit_manager")
     with demo_db.session() as s:
         old = s.get(Desk, world.desk_in).name
     resp = demo_client.post(f"/staff/desks/{world.desk_in}/rename", data={"name": "Quầy\x1b 9"})
@@ -198,9 +204,9 @@ def _assert_clean_workbook(data: bytes) -> None:
     assert LEGACY_CLEAN in [c.value for c in book[SHEETS["comments"]]["G"]]
 
 
-def test_legacy_controls_do_not_break_the_web_exports(demo_client, demo_db, world):  # noqa: F811
+def test_legacy_controls_do_not_break_the_web_exports(demo_client, demo_db, world, sign_in_as):
     _plant_legacy(demo_db)
-    sign_in(demo_client, demo_db, "cr_analyst")
+    sign_in_as("analyst")
     query = "?unit=KH-CAMRANH&from=2026-01-01&to=2026-10-31"
     xlsx = demo_client.get(f"/staff/reports/export.xlsx{query}")
     assert xlsx.status_code == 200, xlsx.get_data(as_text=True)[:300]
@@ -213,15 +219,16 @@ def test_legacy_controls_do_not_break_a_background_export(
     demo_app,
     demo_client,
     demo_db,
-    world,  # noqa: F811
-    nocsrf,  # noqa: F811
+    world,
+    nocsrf,
     tmp_path,
+    sign_in_as,
 ):
     from survey.reports import jobs
 
     _plant_legacy(demo_db)
     demo_app.instance_path = str(tmp_path)
-    sign_in(demo_client, demo_db, "cr_analyst")
+    sign_in_as("analyst")
     start = demo_client.post(
         "/staff/reports/jobs",
         data={"fmt": "xlsx", "unit": "KH-CAMRANH", "from": "2026-01-01", "to": "2026-10-31"},

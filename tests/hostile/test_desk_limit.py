@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.public.helpers import DESK, SHORT_DESK
+from tests.support import DESK, SHORT_DESK
 
 PER_DESK = 120  # "120 per minute" on POST /s/<code>
 PER_ADDRESS = 20

@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 from survey.models import ApiKey, Unit, User
 from survey.services import links
 from survey.services.demo import demo_code
-from tests.staff.conftest import PASSWORD, add_user, audit_events, csrf_token
+from tests.support import PASSWORD, add_user, audit_events, csrf_token
 from tests.test_cli import run
 
 USERNAME = "incident-lan"

@@ -15,8 +15,7 @@ from survey.keys import verification_keys
 from survey.models import Response, Unit
 from survey.services import links
 from survey.services.demo import demo_code
-from tests.conftest import TEST_SECRET, make_app
-from tests.staff.conftest import PASSWORD, add_user, csrf_token
+from tests.support import PASSWORD, TEST_SECRET, add_user, csrf_token, make_app
 
 OLD = TEST_SECRET
 NEW = "rotated-secret-key-0123456789abcdef-2026"

@@ -19,7 +19,6 @@ from survey.models import AuditEvent, Desk, Unit, User, Volume
 from survey.services import volumes
 from survey.services.demo import demo_code
 from survey.services.org import desks as org_desks
-from tests.staff.conftest import cheap_hash, nocsrf, sign_in, world  # noqa: F401  (fixtures)
 
 TODAY = date(2026, 11, 22)
 NT1 = demo_code("nt-1")
@@ -32,7 +31,7 @@ def _fixed_today(monkeypatch):
     monkeypatch.setattr("survey.clock.local_today", lambda _tz: TODAY)
 
 
-def _move_nt1_to_cam_ranh(db, world) -> tuple[int, int, int]:  # noqa: F811
+def _move_nt1_to_cam_ranh(db, world) -> tuple[int, int, int]:
     """(desk id, old unit id, new unit id) after the admin moved the desk."""
     with db.session() as s:
         admin = s.get(User, world.users["admin"])
@@ -70,13 +69,14 @@ def _upload(client, text: str):
 def test_new_unit_cannot_overwrite_the_moved_desks_history(
     demo_client,
     demo_db,
-    world,  # noqa: F811
-    nocsrf,  # noqa: F811
+    world,
+    nocsrf,
+    sign_in_as,
 ):
     desk_id, nha_trang, cam_ranh = _move_nt1_to_cam_ranh(demo_db, world)
     history = _rows(demo_db, desk_id)
     assert history[date(2026, 1, 1)][0] == nha_trang  # imported before the move
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
 
     resp = _upload(demo_client, f"desk,month,count\n{NT1},2026-11,40\n{NT1},2026-01,999\n")
     assert resp.status_code == 422
@@ -106,12 +106,13 @@ def test_new_unit_cannot_overwrite_the_moved_desks_history(
 def test_confirmation_rechecks_the_row_being_replaced(
     demo_client,
     demo_db,
-    world,  # noqa: F811
-    nocsrf,  # noqa: F811
+    world,
+    nocsrf,
+    sign_in_as,
 ):
     """Staged when the month was empty, confirmed after the old unit filled it."""
     desk_id, nha_trang, _cam_ranh = _move_nt1_to_cam_ranh(demo_db, world)
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     preview = _upload(demo_client, f"desk,month,count\n{NT1},2026-11,40\n")
     assert preview.status_code == 200
     token = TOKEN.search(preview.get_data(as_text=True)).group(1)

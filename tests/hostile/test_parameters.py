@@ -29,9 +29,8 @@ from survey.config import settings
 from survey.models import Comment, Desk, Sector, SectorGroup, Target, Unit
 from survey.services.demo import demo_code
 from survey.staff.plumbing import safe_next
-from tests.conftest import _with_demo, make_app
 from tests.databases import PG_ENV
-from tests.staff.conftest import PASSWORD, add_user, csrf_token, sign_in
+from tests.support import PASSWORD, add_user, csrf_token, make_app, sign_in, with_demo
 
 SURVEY = Path(__file__).resolve().parents[2] / "survey"
 ADMIN = "sweep_admin"
@@ -90,7 +89,7 @@ def demo_app(templates):
         for name in list(os.environ):
             if name.startswith("SURVEY_") and name != PG_ENV:
                 env.delenv(name)
-        templates.template("demo", _with_demo)
+        templates.template("demo", with_demo)
         url = templates.clone("demo")
         app = make_app(url, RATELIMIT_ENABLED=False)
     yield app

@@ -27,9 +27,7 @@ from werkzeug.serving import make_server
 from survey.config import ConfigError, load_settings
 from survey.models import Response, Unit
 from survey.services import submission
-from tests.conftest import TEST_SECRET, make_app
-from tests.public.helpers import DESK
-from tests.staff.conftest import CSRF, PASSWORD, add_user
+from tests.support import CSRF, DESK, PASSWORD, TEST_SECRET, add_user, make_app
 
 CITIZEN_A, CITIZEN_B = "127.0.0.2", "127.0.0.3"
 PER_ADDRESS = 20  # "20 per minute" on POST /s/<code>

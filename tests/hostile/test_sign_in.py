@@ -10,8 +10,8 @@ from werkzeug.security import generate_password_hash
 
 from survey.models import User
 from survey.services import auth
-from survey.services.users import UserError, create_user
-from tests.staff.conftest import audit_events, csrf_token
+from survey.services.users import PasswordProblem, create_user
+from tests.support import audit_events, csrf_token
 
 GOOD = "mot-mat-khau-du-dai"
 
@@ -84,7 +84,7 @@ def test_staff_sessions_have_an_idle_and_an_absolute_lifetime(
 
 
 def test_lifetimes_follow_the_settings(demo_db_url, demo_db):
-    from tests.conftest import make_app
+    from tests.support import make_app
 
     app = make_app(demo_db_url, STAFF_IDLE_MINUTES="5", STAFF_SESSION_HOURS="1")
     _user(demo_db)
@@ -174,7 +174,7 @@ def test_common_passwords_are_refused_on_change(demo_app, demo_db, weak):
 
 @pytest.mark.parametrize("weak", ["1234567890", "tram123456"])
 def test_common_passwords_are_refused_by_the_cli_service(demo_db, weak):
-    with demo_db.session() as s, pytest.raises(UserError, match="too easy to guess"):
+    with demo_db.session() as s, pytest.raises(PasswordProblem, match="^guessable$"):
         create_user(s, username="tram", role="analyst", unit_code="KH", password=weak)
 
 

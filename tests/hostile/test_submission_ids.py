@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from survey.models import Comment, Response
 from survey.public import open_forms
 from survey.services import submission
-from tests.conftest import TEST_SECRET
-from tests.public.helpers import DESK, counts, form_of, full_answers
+from tests.support import DESK, TEST_SECRET, counts, form_of, full_answers
 
 META = '<meta http-equiv="refresh" content="0;url=https://evil.example/">'
 

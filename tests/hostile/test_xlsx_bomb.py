@@ -22,8 +22,7 @@ from survey.models import AuditEvent, Volume
 from survey.models.planning import VolumeUpload
 from survey.services import volumes
 from survey.services.demo import demo_code
-from tests.conftest import TEST_SECRET
-from tests.staff.conftest import cheap_hash, nocsrf, sign_in, world  # noqa: F401  (fixtures)
+from tests.support import TEST_SECRET
 
 TODAY = date(2026, 11, 22)
 CR1 = demo_code("cr-1")
@@ -113,12 +112,13 @@ def _codes(data: bytes) -> list[str]:
 def test_shared_strings_bomb_is_refused_in_under_a_second(
     demo_client,
     demo_db,
-    world,  # noqa: F811
-    nocsrf,  # noqa: F811
+    world,
+    nocsrf,
+    sign_in_as,
 ):
     bomb = shared_strings_bomb()
     assert len(bomb) < 200 * 1024  # small upload, 32 MiB unpacked
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     before = _written(demo_db)
     started = time.perf_counter()
     resp = _upload(demo_client, bomb)
@@ -142,7 +142,7 @@ def test_bomb_is_refused_by_the_cli_without_writing(demo_db_url, demo_db, tmp_pa
     result = _cli(demo_db_url, path)
     assert result.exit_code == 2
     assert (
-        f"unpacks to too much data (at most {volumes.MAX_XLSX_UNPACKED // MIB} MiB)"
+        f"The XLSX file is too large when unpacked (at most {volumes.MAX_XLSX_UNPACKED // MIB} MiB)"
         in result.stderr
     )
     assert "nothing imported" in result.stderr
@@ -239,21 +239,21 @@ CASES = [
         "ole2",
         OLE2,
         "bảng tính Excel 97–2003 (.xls) hoặc bảng tính có đặt mật khẩu",
-        "Excel 97-2003 workbook (.xls) or a password-protected one",
+        "Excel 97–2003 workbook (.xls) or a password-protected workbook",
     ),
     (
         "encrypted zip",
         _zip_encrypted(_workbook()),
         "Tệp XLSX có đặt mật khẩu",
-        "the XLSX file is password-protected",
+        "The XLSX file is password-protected",
     ),
     (
         "truncated zip",
         _workbook()[:1500],
         "Không đọc được tệp",
-        "cannot read the file",
+        "The file cannot be read",
     ),
-    ("zip without a workbook", _plain_zip(), "Không đọc được tệp", "cannot read the file"),
+    ("zip without a workbook", _plain_zip(), "Không đọc được tệp", "The file cannot be read"),
 ]
 
 
@@ -261,11 +261,12 @@ def test_files_that_are_not_workbooks_get_a_clear_error(
     demo_client,
     demo_db,
     demo_db_url,
-    world,  # noqa: F811
-    nocsrf,  # noqa: F811
+    world,
+    nocsrf,
     tmp_path,
+    sign_in_as,
 ):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     before = _written(demo_db)
     for name, data, web, english in CASES:
         resp = _upload(demo_client, data)

@@ -4,8 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from survey.models import Response
-from tests.conftest import make_app
-from tests.public.helpers import DESK, counts, full_answers
+from tests.support import DESK, counts, full_answers, make_app
 
 
 def _stored(db, sid):
@@ -86,7 +85,7 @@ def test_burst_from_one_network_at_one_desk_is_flagged(demo_db_url):
 
     from survey.models._types import utcnow
     from survey.services.submission import BURST_LIMIT, BURST_WINDOW
-    from tests.public.helpers import SHORT_DESK
+    from tests.support import SHORT_DESK
 
     app = make_app(demo_db_url, RATELIMIT_ENABLED=False)
     db = app.extensions["survey.db"]

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.public.helpers import DESK, counts, full_answers
+from tests.support import DESK, counts, full_answers
 
 
 def _errors(html):

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from survey import db as survey_db
 from tests.databases import _pg_conninfo
-from tests.public.helpers import DESK, counts, full_answers
+from tests.support import DESK, counts, full_answers
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from survey.models import Response
 from survey.services import links
 from survey.services.demo import demo_code
-from tests.conftest import TEST_SECRET
-from tests.public.helpers import counts
+from tests.support import TEST_SECRET, counts
 
 DESK = demo_code("cr-2")  # KH-CAMRANH
 

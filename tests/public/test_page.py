@@ -2,7 +2,7 @@
 
 import re
 
-from tests.public.helpers import DESK
+from tests.support import DESK
 
 
 def test_page_and_assets_weigh_at_most_30_kb(demo_client):

@@ -4,7 +4,7 @@ from sqlalchemy import select, text
 
 from survey.models import Desk
 from survey.services import public_desks
-from tests.public.helpers import DESK
+from tests.support import DESK
 
 
 def _lookup(db, code=DESK):

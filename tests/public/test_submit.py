@@ -8,7 +8,7 @@ from survey.models import Response
 from survey.services import submission
 from survey.services.form_check import check_form
 from survey.services.questionnaires import definition, for_desk
-from tests.public.helpers import DESK, SHORT_DESK, counts, form_of, full_answers
+from tests.support import DESK, SHORT_DESK, counts, form_of, full_answers
 
 
 def test_submit_once_is_stored_with_all_answers(demo_client, demo_db):

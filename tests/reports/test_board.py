@@ -11,8 +11,7 @@ from sqlalchemy import select
 from survey.models import Desk, Unit
 from survey.reports import fmt
 from survey.reports.board import Board, public_board
-from tests.conftest import make_app
-from tests.reports.conftest import PLANTED, TODAY, pdf_text, plant_comment
+from tests.support import PLANTED, TODAY, make_app, pdf_text, plant_comment
 from tests.test_i18n import TRANSLATIONS
 
 INDEX = re.compile(r'<p class="index">([^<]+)</p>')

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from survey.models import Desk, Unit, User
 from survey.reports import fmt, jobs, selection
 from survey.services.access import Forbidden
-from tests.reports.conftest import PLANTED, TODAY, plant_comment
-from tests.staff.conftest import sign_in
+from tests.support import PLANTED, TODAY, plant_comment
 
 ROUTES = [
     "/staff/reports",
@@ -77,8 +76,8 @@ def test_outside_the_subtree_is_forbidden_however_asked(analyst, demo_db, path):
         assert b"Nha Trang" not in resp.data
 
 
-def test_desk_staff_read_their_results_but_export_nothing(demo_client, demo_db, world):
-    sign_in(demo_client, demo_db, "cr_desk_staff")
+def test_desk_staff_read_their_results_but_export_nothing(demo_client, demo_db, world, sign_in_as):
+    sign_in_as("desk_staff")
     page = demo_client.get("/staff/reports")
     assert page.status_code == 200 and b"export.pdf" not in page.data
     for path in ROUTES[1:]:
@@ -148,7 +147,9 @@ def test_a_download_cut_off_midway_returns_its_connection(analyst, demo_db):
 
 
 @pytest.mark.parametrize("settings_overrides", [{"REPORTS_INLINE_MAX_RESPONSES": 100}])
-def test_large_exports_run_as_background_jobs(analyst, demo_app, demo_db, nocsrf, tmp_path):
+def test_large_exports_run_as_background_jobs(
+    analyst, demo_app, demo_db, nocsrf, tmp_path, sign_in_as
+):
     demo_app.instance_path = str(tmp_path)
     offer = analyst.get("/staff/reports/export.pdf?from=2026-01-01&to=2026-10-31")
     assert offer.status_code == 200 and b"report-job" not in offer.data
@@ -168,7 +169,7 @@ def test_large_exports_run_as_background_jobs(analyst, demo_app, demo_db, nocsrf
     with analyst.get(f"/staff/reports/jobs/{token}/file") as pdf:
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     # Someone else's job does not exist for them; nor does a forged token.
-    sign_in(analyst, demo_db, "nt_analyst")
+    sign_in_as("analyst", "KH-NHATRANG", client=analyst)
     assert analyst.get(f"/staff/reports/jobs/{token}").status_code == 404
     assert analyst.get(f"/staff/reports/jobs/{token}/file").status_code == 404
     assert analyst.get("/staff/reports/jobs/..%2F..%2Fsecret_key").status_code == 404

@@ -19,7 +19,7 @@ from survey.reports.csv_export import BOM, neutralise
 from survey.reports.xlsx import OVERALL_LABEL, SHEETS
 from survey.services import questionnaires as qsvc
 from survey.services import units
-from tests.reports.conftest import PERIOD, PLANTED, pdf_text, plant_comment, run_report
+from tests.support import PERIOD, PLANTED, pdf_text, plant_comment, run_report
 
 
 def independent_overall(db, unit_code: str, start: date, end: date) -> dict:
@@ -241,14 +241,20 @@ def test_sector_group_report_is_judged_against_the_group_target(demo_db_url, tmp
 def test_invalid_input_exits_2_and_writes_nothing(demo_db_url, tmp_path):
     out = tmp_path / "r.pdf"
     cases = [
-        (["--unit", "NOPE"], "unknown unit code 'NOPE'"),
-        (["--unit", "KH", "--from", "2026-02-30"], "--from: bad date"),
+        (["--unit", "NOPE"], "--unit: There is no unit with code “NOPE”."),
+        (["--unit", "KH", "--from", "2026-02-30"], "--from: The date “2026-02-30” is not valid"),
         (
             ["--unit", "KH", "--from", "2026-06-01", "--to", "2026-05-01"],
-            "--from must not be after --to",
+            "The start date must come before the end date.",
         ),
-        (["--unit", "KH", "--sector-group", "ZZZ"], "unknown sector group code 'ZZZ'"),
-        (["--unit", "KH", "--questionnaire", "nope@9"], "unknown questionnaire"),
+        (
+            ["--unit", "KH", "--sector-group", "ZZZ"],
+            "--sector-group: There is no sector group with code “ZZZ”.",
+        ),
+        (
+            ["--unit", "KH", "--questionnaire", "nope@9"],
+            "--questionnaire: There is no questionnaire “nope@9”.",
+        ),
         (
             ["--unit", "KH-CAMRANH", "--sector", "DAT_DAI", "--sector-group", "YT-GD"],
             "does not belong",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from survey.models import Response, Unit
 from survey.reports import build, charts, export, fmt, selection, texts
 from survey.services.access import SystemActor
-from tests.reports.conftest import TODAY
+from tests.support import TODAY
 
 CLI = SystemActor()
 

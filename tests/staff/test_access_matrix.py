@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from survey.models import Desk, Sector, SectorGroup
-from tests.staff.conftest import audit_count, sign_in
+from tests.support import audit_count
 
 ALL = {"admin", "unit_manager", "desk_staff", "analyst"}
 MANAGE = {"admin", "unit_manager"}
@@ -151,15 +151,17 @@ def _walk(client, db, world, role: str | None) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ["admin", "unit_manager", "desk_staff", "analyst", None])
-def test_every_route_for_every_role(demo_client, demo_db, world, nocsrf, role):
+def test_every_route_for_every_role(demo_client, demo_db, world, nocsrf, sign_in_as, role):
     if role is not None:
-        sign_in(demo_client, demo_db, f"cr_{role}")
+        sign_in_as(role)
     problems = _walk(demo_client, demo_db, world, role)
     assert problems == [], "\n".join(problems)
 
 
 @pytest.mark.parametrize(("username", "other"), [("cr_analyst", "nt"), ("nt_analyst", "cr")])
-def test_an_analyst_never_sees_another_wards_data(demo_client, demo_db, world, username, other):
+def test_an_analyst_never_sees_another_wards_data(
+    demo_client, demo_db, world, sign_in_as, username, other
+):
     """Every page the analyst can open, checked for the other ward's names and codes."""
     with demo_db.session() as s:
         other_unit = world.units["KH-NHATRANG" if other == "nt" else "KH-CAMRANH"]
@@ -171,7 +173,7 @@ def test_an_analyst_never_sees_another_wards_data(demo_client, demo_db, world, u
         ]
         own_desk = s.scalar(select(Desk.id).where(Desk.unit_id == own_unit).order_by(Desk.id))
     foreign.append("Phường Nha Trang" if other == "nt" else "Phường Cam Ranh")
-    sign_in(demo_client, demo_db, username)
+    sign_in_as("analyst", "KH-CAMRANH" if other == "nt" else "KH-NHATRANG", username=username)
     ids = {"unit": own_unit, "desk": own_desk, "target": 0, "sector": 0, "group": 0}
     seen = 0
     for method, template, roles, _scoped in ROUTES:

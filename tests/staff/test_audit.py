@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from tests.staff.conftest import audit_count, sign_in
+from tests.support import audit_count
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def test_audit_page_shows_who_what_before_after(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "admin")
+def test_audit_page_shows_who_what_before_after(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("admin", "KH")
     demo_client.post(f"/staff/desks/{world.desk_out}/rename", data={"name": "Quầy đổi tên"})
     html = demo_client.get("/staff/audit").get_data(as_text=True)
     assert "desk.rename" in html and "admin" in html
     assert "<del>Quầy Hộ tịch</del> → <ins>Quầy đổi tên</ins>" in html
 
 
-def test_no_route_changes_audit_events(demo_app, demo_client, demo_db, world, nocsrf):
+def test_no_route_changes_audit_events(demo_app, demo_client, demo_db, world, nocsrf, sign_in_as):
     for rule in demo_app.url_map.iter_rules():
         if "audit" in rule.rule:
             assert not (rule.methods & WRITE_METHODS), rule.rule
-    sign_in(demo_client, demo_db, "admin")
+    sign_in_as("admin", "KH")
     demo_client.post(f"/staff/desks/{world.desk_in}/deactivate")
     events = audit_count(demo_db)
     assert events > 0
@@ -29,9 +29,9 @@ def test_no_route_changes_audit_events(demo_app, demo_client, demo_db, world, no
     assert audit_count(demo_db) == events
 
 
-def test_audit_log_is_for_admins_only(demo_client, demo_db, world, nocsrf):
-    for username in ("cr_unit_manager", "cr_desk_staff", "cr_analyst"):
-        sign_in(demo_client, demo_db, username)
+def test_audit_log_is_for_admins_only(demo_client, demo_db, world, nocsrf, sign_in_as):
+    for role in ("unit_manager", "desk_staff", "analyst"):
+        sign_in_as(role)
         assert demo_client.get("/staff/audit").status_code == 403
-    sign_in(demo_client, demo_db, "cr_admin")
+    sign_in_as("admin")
     assert demo_client.get("/staff/audit").status_code == 200

@@ -8,7 +8,7 @@ from werkzeug.security import generate_password_hash
 from survey.models import Unit, User
 from survey.services import auth
 from survey.services.users import create_user, verify_password
-from tests.staff.conftest import audit_events, csrf_token, sign_in
+from tests.support import audit_events, csrf_token, sign_in
 
 GOOD = "mot-mat-khau-du-dai"
 

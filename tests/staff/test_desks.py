@@ -11,7 +11,7 @@ from survey.models import Desk, DeskCodeHistory, QuestionnaireVersion, Response,
 from survey.services import access
 from survey.services.codes import ALPHABET, LENGTH
 from survey.services.org import desks as org_desks
-from tests.staff.conftest import audit_count, audit_events, sign_in
+from tests.support import audit_count, audit_events
 
 
 def _desk(db, desk_id) -> Desk:
@@ -22,8 +22,8 @@ def _desk(db, desk_id) -> Desk:
 
 
 @pytest.fixture
-def manager(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def manager(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("unit_manager")
     return demo_client
 
 
@@ -193,8 +193,8 @@ def test_questionnaire_assignment_to_unit_and_desk(manager, demo_db, world):
     assert _desk(demo_db, world.desk_in).questionnaire_version_id is None
 
 
-def test_sectors_and_groups_for_admins(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "admin")
+def test_sectors_and_groups_for_admins(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("admin", "KH")
     resp = demo_client.post(
         "/staff/sector-groups", data={"code": "an-ninh", "name": "An ninh, trật tự", "name_en": ""}
     )
@@ -226,8 +226,8 @@ def test_sectors_and_groups_for_admins(demo_client, demo_db, world, nocsrf):
     assert len(audit_events(demo_db, "sector_group.create")) == 1
 
 
-def test_desk_staff_sees_desks_read_only(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_desk_staff")
+def test_desk_staff_sees_desks_read_only(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("desk_staff")
     page = demo_client.get(f"/staff/desks/{world.desk_in}").get_data(as_text=True)
     assert "Cấp mã QR mới" not in page and "Đổi tên" not in page
     assert "qr.png" in page  # can print its QR code

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from survey.models import AuditEvent, Comment, Response, Unit, User
 from survey.services import access, feedback
-from tests.staff.conftest import csrf_token, sign_in
+from tests.support import csrf_token
 
 MARK = "Cán bộ hướng dẫn <b>rất</b> tận tình"
 
@@ -41,10 +41,12 @@ def _in_scope_count(db, unit_codes) -> int:
         )
 
 
-def test_a_manager_reads_the_comments_of_the_unit_and_no_others(demo_client, demo_db, world):
+def test_a_manager_reads_the_comments_of_the_unit_and_no_others(
+    demo_client, demo_db, world, sign_in_as
+):
     mine = _comment(demo_db, "KH-CAMRANH", MARK)
     other = _comment(demo_db, "KH-NHATRANG", "Ý kiến ở Nha Trang")
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     page = demo_client.get("/staff/feedback")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -57,12 +59,12 @@ def test_a_manager_reads_the_comments_of_the_unit_and_no_others(demo_client, dem
     assert "05/10/2026 10:00" in html
 
 
-def test_filters_by_status_kind_and_local_day(demo_client, demo_db, world):
+def test_filters_by_status_kind_and_local_day(demo_client, demo_db, world, sign_in_as):
     # 18:30 UTC on 4 October is 01:30 on 5 October in Vietnam.
     late = _comment(
         demo_db, "KH-CAMRANH", "Muộn", kind="suggestion", at=datetime(2026, 10, 4, 18, 30)
     )
-    sign_in(demo_client, demo_db, "cr_analyst")
+    sign_in_as("analyst")
 
     def ids(query):
         resp = demo_client.get("/staff/feedback?" + query)
@@ -86,16 +88,18 @@ def test_filters_by_status_kind_and_local_day(demo_client, demo_db, world):
         ("page=0", "Số trang không hợp lệ."),
     ],
 )
-def test_a_bad_filter_is_a_400_naming_it(demo_client, demo_db, world, query, message):
-    sign_in(demo_client, demo_db, "cr_analyst")
+def test_a_bad_filter_is_a_400_naming_it(demo_client, demo_db, world, query, message, sign_in_as):
+    sign_in_as("analyst")
     resp = demo_client.get("/staff/feedback?" + query)
     assert resp.status_code == 400
     assert message in resp.get_data(as_text=True)
 
 
-def test_a_manager_follows_a_complaint_up_and_it_is_audited(demo_client, demo_db, world):
+def test_a_manager_follows_a_complaint_up_and_it_is_audited(
+    demo_client, demo_db, world, sign_in_as
+):
     cid = _comment(demo_db, "KH-CAMRANH", MARK)
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     token = csrf_token(demo_client, "/staff/feedback")
     resp = demo_client.post(
         f"/staff/feedback/{cid}/status",
@@ -124,10 +128,10 @@ def test_a_manager_follows_a_complaint_up_and_it_is_audited(demo_client, demo_db
         assert n == 1
 
 
-def test_status_changes_are_refused_precisely(demo_client, demo_db, world):
+def test_status_changes_are_refused_precisely(demo_client, demo_db, world, sign_in_as):
     mine = _comment(demo_db, "KH-CAMRANH", MARK)
     other = _comment(demo_db, "KH-NHATRANG", "Ngoài phạm vi")
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     token = csrf_token(demo_client, "/staff/feedback")
 
     def post(cid, status, tok=token):
@@ -139,18 +143,18 @@ def test_status_changes_are_refused_precisely(demo_client, demo_db, world):
     assert post(10**9, "resolved").status_code == 404
     assert post(mine, "closed").status_code == 400
     assert post(mine, "resolved", tok="forged").status_code == 400
-    sign_in(demo_client, demo_db, "cr_analyst")  # reads, but does not handle
+    sign_in_as("analyst")  # reads, but does not handle
     token = csrf_token(demo_client, "/staff/feedback")
     assert post(mine, "resolved", tok=token).status_code == 403
     with demo_db.session() as s:
         assert s.get(Comment, mine).status == "new" and s.get(Comment, other).status == "new"
 
 
-def test_desk_staff_do_not_see_the_inbox(demo_client, demo_db, world):
-    sign_in(demo_client, demo_db, "cr_desk_staff")
+def test_desk_staff_do_not_see_the_inbox(demo_client, demo_db, world, sign_in_as):
+    sign_in_as("desk_staff")
     assert demo_client.get("/staff/feedback").status_code == 403
     assert "/staff/feedback" not in demo_client.get("/staff/").get_data(as_text=True)
-    sign_in(demo_client, demo_db, "cr_analyst")
+    sign_in_as("analyst")
     assert "/staff/feedback" in demo_client.get("/staff/").get_data(as_text=True)
     with demo_db.session() as s:  # the service checks too, not only the view
         staff = s.scalar(select(User).where(User.username == "cr_desk_staff"))
@@ -158,8 +162,8 @@ def test_desk_staff_do_not_see_the_inbox(demo_client, demo_db, world):
             feedback.inbox(s, staff, feedback.Filters(), "Asia/Ho_Chi_Minh")
 
 
-def test_pages_hold_fifty_newest_first(demo_client, demo_db, world):
-    sign_in(demo_client, demo_db, "admin")
+def test_pages_hold_fifty_newest_first(demo_client, demo_db, world, sign_in_as):
+    sign_in_as("admin", "KH")
     total = _in_scope_count(demo_db, [u for u in world.units])
     first = demo_client.get("/staff/feedback").get_data(as_text=True)
     pages = -(-total // feedback.PAGE_SIZE)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import survey.staff
-from tests.conftest import make_app
+from tests.support import make_app
 
 ROW = re.compile(r"^    (GET POST|GET|POST)  +(/\S*(?: \S+)*?)  +(\w+)  +(\w+_views)$")
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from survey.models import SectorGroup, Target, Unit
 from survey.services.org.targets import effective_target, parse_percent
-from tests.staff.conftest import audit_count, audit_events, sign_in
+from tests.support import audit_count, audit_events
 
 
 @pytest.mark.parametrize(
@@ -66,8 +66,8 @@ def test_effective_target_is_inherited_from_the_nearest_ancestor(demo_db, world)
         assert effective_target(s, child, 2026).threshold == 0.83
 
 
-def test_set_update_and_delete_a_target(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_set_update_and_delete_a_target(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("unit_manager")
     unit_id = world.units["KH-CAMRANH-TO1"]
     page = demo_client.get(f"/staff/units/{unit_id}/targets?year=2026").get_data(as_text=True)
     assert "83%" in page and "kế thừa" in page and "Phường Cam Ranh" in page
@@ -115,8 +115,10 @@ def test_set_update_and_delete_a_target(demo_client, demo_db, world, nocsrf):
         ({"year": "2027", "threshold": "85", "group": "999"}, "Xin chọn một mục trong danh sách"),
     ],
 )
-def test_invalid_target_writes_nothing(demo_client, demo_db, world, nocsrf, data, message):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_invalid_target_writes_nothing(
+    demo_client, demo_db, world, nocsrf, data, message, sign_in_as
+):
+    sign_in_as("unit_manager")
     unit_id = world.units["KH-CAMRANH"]
     events = audit_count(demo_db)
     resp = demo_client.post(f"/staff/units/{unit_id}/targets", data={"group": "", **data})

@@ -17,8 +17,7 @@ from survey.models import Desk, Sector, Unit, Volume
 from survey.models.planning import VolumeUpload
 from survey.services import volumes
 from survey.services.demo import demo_code
-from tests.conftest import TEST_SECRET
-from tests.staff.conftest import audit_events, csrf_token, sign_in
+from tests.support import TEST_SECRET, audit_events, csrf_token
 
 TODAY = date(2026, 11, 22)
 CR1, CR2, NT1 = demo_code("cr-1"), demo_code("cr-2"), demo_code("nt-1")
@@ -156,8 +155,8 @@ def _staged(db) -> int:
         return s.scalar(select(func.count()).select_from(VolumeUpload))
 
 
-def test_csv_upload_preview_then_confirm(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_csv_upload_preview_then_confirm(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("unit_manager")
     old = _volume(demo_db, CR1, date(2026, 1, 1))
     assert old is not None  # the demo has January
     data = (
@@ -190,8 +189,8 @@ def test_csv_upload_preview_then_confirm(demo_client, demo_db, world, nocsrf):
     assert _staged(demo_db) == 0
 
 
-def test_xlsx_upload_per_unit_and_sector(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "admin")
+def test_xlsx_upload_per_unit_and_sector(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("admin", "KH")
     data = _xlsx(
         [
             ["unit", "sector", "month", "count"],
@@ -221,8 +220,10 @@ def test_xlsx_upload_per_unit_and_sector(demo_client, demo_db, world, nocsrf):
     assert "0 dòng mới, 2 dòng thay thế" in html
 
 
-def test_one_bad_row_writes_nothing_and_names_the_row(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_one_bad_row_writes_nothing_and_names_the_row(
+    demo_client, demo_db, world, nocsrf, sign_in_as
+):
+    sign_in_as("unit_manager")
     old = _volume(demo_db, CR1, date(2026, 2, 1))
     data = f"desk,month,count\n{CR1},2026-02,1\n{CR2},2026-02,-4\n{CR1},2026-03,7\n".encode()
     resp = _upload(demo_client, data)
@@ -236,9 +237,9 @@ def test_one_bad_row_writes_nothing_and_names_the_row(demo_client, demo_db, worl
 
 
 def test_desks_outside_the_scope_and_unknown_codes_are_row_errors(
-    demo_client, demo_db, world, nocsrf
+    demo_client, demo_db, world, nocsrf, sign_in_as
 ):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+    sign_in_as("unit_manager")
     future = f"{date.today().year + 1}-01"
     data = (
         f"desk,month,count\n{NT1},2026-01,5\nNOSUCHXX,2026-01,5\n{CR1},{future},5\n"
@@ -258,8 +259,8 @@ def test_desks_outside_the_scope_and_unknown_codes_are_row_errors(
     assert _staged(demo_db) == 0
 
 
-def test_missing_column_and_unreadable_file(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_missing_column_and_unreadable_file(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("unit_manager")
     html = _upload(demo_client, b"desk,count\nA,1\n").get_data(as_text=True)
     assert "Dòng 1, cột month: thiếu cột này." in html
     resp = _upload(demo_client, b"PK\x03\x04junk", name="x.xlsx")
@@ -268,10 +269,10 @@ def test_missing_column_and_unreadable_file(demo_client, demo_db, world, nocsrf)
     assert empty.status_code == 422 and "Xin chọn tệp" in empty.get_data(as_text=True)
 
 
-def test_token_belongs_to_its_uploader(demo_app, demo_db, world, nocsrf):
+def test_token_belongs_to_its_uploader(demo_app, demo_db, world, nocsrf, sign_in_as):
     uploader, other = demo_app.test_client(), demo_app.test_client()
-    sign_in(uploader, demo_db, "cr_unit_manager")
-    sign_in(other, demo_db, "cr_admin")
+    sign_in_as("unit_manager", client=uploader)
+    sign_in_as("admin", client=other)
     html = _upload(uploader, f"desk,month,count\n{CR1},2026-01,1\n".encode()).get_data(as_text=True)
     token = TOKEN.search(html).group(1)
     assert other.post("/staff/volumes/confirm", data={"token": token}).status_code == 409
@@ -279,8 +280,10 @@ def test_token_belongs_to_its_uploader(demo_app, demo_db, world, nocsrf):
     assert _volume(demo_db, CR1, date(2026, 1, 1)) == 1
 
 
-def test_upload_needs_csrf_and_may_exceed_the_site_request_limit(demo_client, demo_db, world):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_upload_needs_csrf_and_may_exceed_the_site_request_limit(
+    demo_client, demo_db, world, sign_in_as
+):
+    sign_in_as("unit_manager")
     lines = ["desk,month,count,note"]
     note = "ghi chú dài " * 8
     for code in (CR1, CR2):
@@ -296,8 +299,8 @@ def test_upload_needs_csrf_and_may_exceed_the_site_request_limit(demo_client, de
     assert f"{len(lines) - 1} dòng hợp lệ" in resp.get_data(as_text=True)
 
 
-def test_upload_above_the_upload_limit_is_refused(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_unit_manager")
+def test_upload_above_the_upload_limit_is_refused(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("unit_manager")
     # A hand-made multipart body (bytes, not a spooled file the server never reads).
     body = (
         b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
@@ -312,8 +315,8 @@ def test_upload_above_the_upload_limit_is_refused(demo_client, demo_db, world, n
     assert _staged(demo_db) == 0
 
 
-def test_unit_volumes_page_stays_in_scope(demo_client, demo_db, world, nocsrf):
-    sign_in(demo_client, demo_db, "cr_analyst")
+def test_unit_volumes_page_stays_in_scope(demo_client, demo_db, world, nocsrf, sign_in_as):
+    sign_in_as("analyst")
     html = demo_client.get(f"/staff/units/{world.units['KH-CAMRANH']}/volumes?year=2026")
     text = html.get_data(as_text=True)
     assert html.status_code == 200 and CR1 in text and NT1 not in text
@@ -350,7 +353,7 @@ def test_cli_bad_file_exits_2_and_writes_nothing(demo_db_url, demo_db, tmp_path)
     path.write_text(f"desk,month,count\n{NT1},2026-01,7\n{NT1},2026-02,abc\n", encoding="utf-8")
     result = _cli(demo_db_url, str(path))
     assert result.exit_code == 2
-    assert "row 3, column count: count 'abc' is not a whole number" in result.stderr
+    assert "Row 3, column count: count “abc” is not a whole number." in result.stderr
     assert "nothing imported" in result.stderr
     assert _volume(demo_db, NT1, date(2026, 1, 1)) == old
     assert audit_events(demo_db, "volume.import") == []

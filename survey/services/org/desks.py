@@ -72,7 +72,7 @@ def move_desk(session: Session, user: Actor, desk: Desk, new_unit: Unit) -> None
 
     Past responses and volumes keep the unit they were recorded under (reports
     attribute them by it), so the old unit's volume rows stay out of the new
-    unit's reach: see ``volumes._check_desks``.
+    unit's reach: see ``volumes.plan._check_desks``.
     """
     access.require(user, "desk.manage", desk.unit_id)
     access.require(user, "desk.manage", new_unit.id)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from questionnaires.model import Criterion, Item, Questionnaire, Scale, ScalePoint
 
@@ -111,18 +110,3 @@ def random_frame(q: Questionnaire, n: int, seed: int = 0, n_desks: int = 4, n_da
     for code in q.all_item_codes():
         df[code] = rng.choice(choices, n)
     return df
-
-
-@pytest.fixture
-def ref_q() -> Questionnaire:
-    return ref_questionnaire()
-
-
-@pytest.fixture
-def std_q() -> Questionnaire:
-    return standard_questionnaire()
-
-
-@pytest.fixture
-def small_q() -> Questionnaire:
-    return small_questionnaire()

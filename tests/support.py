@@ -1,0 +1,176 @@
+"""Plain helpers and constants shared by the tests (no fixtures: those are in
+tests/fixtures/, registered once by tests/conftest.py)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from survey.cli import cli
+from survey.models import Answer, AuditEvent, Comment, Response, Unit, User
+from survey.services import auth
+from survey.services.demo import demo_code
+
+# --- apps and databases ---------------------------------------------------------
+TEST_SECRET = "test-secret-key-0123456789abcdef"
+
+
+def migrated(url: str) -> None:
+    from survey.migrate import upgrade
+
+    upgrade(url)
+
+
+def with_demo(url: str) -> None:
+    from survey.db import Database
+    from survey.services.demo import load_demo
+
+    migrated(url)
+    database = Database(url)
+    with database.session() as session:
+        load_demo(session)
+    database.dispose()
+
+
+def make_app(url: str, **overrides):
+    from survey import create_app
+
+    config = {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET}
+    config.update(overrides)
+    return create_app(config)
+
+
+# --- staff ------------------------------------------------------------------------
+PASSWORD = "mat-khau-thu-nghiem-01"
+CSRF = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+
+
+@dataclass
+class World:
+    """Ids of the demo objects the staff tests act on."""
+
+    units: dict[str, int]
+    users: dict[str, int]
+    desk_in: int  # a desk of KH-CAMRANH
+    desk_out: int  # a desk of KH-NHATRANG
+    target_in: int
+    target_out: int
+    child_in: int  # a unit below KH-CAMRANH
+
+
+def add_user(session, cheap_hash, username, role, unit_id, **extra) -> User:
+    user = User(
+        username=username,
+        password_hash=cheap_hash,
+        role=role,
+        unit_id=unit_id,
+        must_change_password=extra.pop("must_change_password", False),
+        **extra,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_in(client, db, username: str) -> None:
+    """Put a valid session cookie on the client, as a successful login would."""
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        with client.session_transaction("/staff/") as cookie:
+            auth.sign_in(cookie, user)
+
+
+def csrf_token(client, path: str) -> str:
+    page = client.get(path)
+    match = CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def audit_count(db) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def audit_events(db, action: str) -> list[AuditEvent]:
+    with db.session() as s:
+        return list(
+            s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        )
+
+
+# --- the public survey --------------------------------------------------------------
+DESK = demo_code("tt-datdai")  # standard questionnaire
+SHORT_DESK = demo_code("nt-1")  # short questionnaire
+
+
+def form_of(client, code=DESK):
+    """A form for a new evaluation (``?moi=1``: not a reload of the last one)."""
+    resp = client.get(f"/s/{code}?moi=1")
+    html = resp.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    sid = re.search(r'name="sid" value="([^"]+)"', html).group(1)
+    items = list(dict.fromkeys(re.findall(r'name="([A-Z]{2}\d*)" value="', html)))
+    na_items = set(re.findall(r'name="([A-Z]{2}\d*)" value="NA"', html))
+    return {"csrf_token": token, "sid": sid}, items, na_items
+
+
+def full_answers(client, code=DESK, value="4"):
+    base, items, _na = form_of(client, code)
+    return {**base, **{item: value for item in items}}
+
+
+def counts(db):
+    with db.session() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Response)),
+            s.scalar(select(func.count()).select_from(Answer)),
+        )
+
+
+# --- reports --------------------------------------------------------------------------
+# The demo responses run from 1 January to 20 November 2026; volumes to October.
+TODAY = date(2026, 11, 22)
+PERIOD = ("--from", "2026-01-01", "--to", "2026-10-31")
+PLANTED = '=HYPERLINK("http://evil.example/x","Nhấn vào đây")'
+
+
+def run_report(url: str, *args: str):
+    env = {"SURVEY_DATABASE_URL": url, "SURVEY_SECRET_KEY": TEST_SECRET, "SURVEY_ENV": "testing"}
+    return CliRunner().invoke(cli, ["report", *args], env=env, catch_exceptions=False)
+
+
+def pdf_text(path) -> str:
+    run = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
+    return run.stdout.decode("utf-8")
+
+
+def plant_comment(db, unit_code: str = "KH-CAMRANH", text: str = PLANTED) -> int:
+    """Put ``text`` on a clean response of the unit in October 2026 (replacing any comment)."""
+    with db.session() as s:
+        unit_id = s.scalar(select(Unit.id).where(Unit.code == unit_code))
+        resp = s.scalar(
+            select(Response)
+            .where(
+                Response.unit_id == unit_id,
+                Response.quality_flags == "",
+                Response.day >= date(2026, 10, 1),
+                Response.day <= date(2026, 10, 31),
+            )
+            .order_by(Response.id)
+            .limit(1)
+        )
+        if resp.comment is not None:
+            s.delete(resp.comment)
+            s.flush()
+        s.add(
+            Comment(
+                response_id=resp.id, text=text, kind="complaint", created_at=datetime(2026, 10, 5)
+            )
+        )
+        return resp.id
