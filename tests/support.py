@@ -3,11 +3,16 @@ tests/fixtures/, registered once by tests/conftest.py)."""
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -15,6 +20,30 @@ from survey.cli import cli
 from survey.models import Answer, AuditEvent, Comment, Response, Unit, User
 from survey.services import auth
 from survey.services.demo import demo_code
+from tests.databases import PG_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- source code ------------------------------------------------------------------
+def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
+    """Every module an ``import`` or ``from … import`` of the file names, made absolute.
+
+    ``from survey import reports`` names ``survey.reports`` too, so each
+    imported name is also listed as a submodule of the ``from`` module.
+    """
+    package = list(path.relative_to(root).with_suffix("").parts[:-1])
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package[: len(package) - node.level + 1] if node.level else []
+            base = ".".join([*parts, *([node.module] if node.module else [])])
+            out.add(base)
+            out.update(f"{base}.{alias.name}" for alias in node.names)
+    return out
+
 
 # --- apps and databases ---------------------------------------------------------
 TEST_SECRET = "test-secret-key-0123456789abcdef"
@@ -174,3 +203,19 @@ def plant_comment(db, unit_code: str = "KH-CAMRANH", text: str = PLANTED) -> int
             )
         )
         return resp.id
+
+
+@contextmanager
+def unlimited_demo_app(templates):
+    """A demo database and app with rate limits off (many posts from one address),
+    for the module-scoped ``demo_app`` of the hostile-input batteries."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.startswith("SURVEY_") and name != PG_ENV:
+                env.delenv(name)
+        templates.template("demo", with_demo)
+        url = templates.clone("demo")
+        app = make_app(url, RATELIMIT_ENABLED=False)
+    yield app
+    app.extensions["survey.db"].dispose()
+    templates.drop(url)

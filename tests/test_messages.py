@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from survey import messages
 from survey.messages import feedback, org, password, selection, volumes
-from tests.support import make_app
+from tests.support import imported_modules, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEY = ROOT / "survey"
@@ -138,21 +138,6 @@ def test_the_cli_words_are_english_plain_strings_without_a_request(tmp_path):
     with app.test_request_context("/?lang=vi"):
         text = selection.text("unknown_unit", value="<i>")
         assert text == "Không có đơn vị mã “<i>”." and type(text) is str
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Absolute modules a file imports (``from a import b`` names ``a`` and ``a.b``)."""
-    package = list(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            parts = package[: len(package) - node.level + 1] if node.level else []
-            base = ".".join([*parts, *([node.module] if node.module else [])])
-            out.add(base)
-            out.update(f"{base}.{alias.name}" for alias in node.names)
-    return out
 
 
 # The citizen form's field checks word themselves (lazy strings bound at render time).

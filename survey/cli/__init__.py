@@ -10,8 +10,18 @@ import click
 from flask.cli import FlaskGroup
 
 from survey import create_app
-from survey.cli import analysis, apikeys, db, demo, desks, posters, questionnaires, users, volumes
-from survey.reports.commands import report
+from survey.cli import (
+    analysis,
+    apikeys,
+    db,
+    demo,
+    desks,
+    posters,
+    questionnaires,
+    reports,
+    users,
+    volumes,
+)
 
 
 def _cli_app():
@@ -36,7 +46,7 @@ for _command in (
     posters.posters,
     volumes.volumes,
     *analysis.COMMANDS,
-    report,
+    reports.report,
 ):
     cli.add_command(_command)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -63,3 +64,13 @@ def unit_subtree(session: Session, unit_code: str | None) -> set[int] | None:
     if unit is None:
         raise click.BadParameter(f"unknown unit code {unit_code!r}", param_hint="--unit")
     return units.subtree_ids(session, unit.id)
+
+
+# `-o FILE` of every command that writes a file (written with survey.files.write_atomically).
+output_option = click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (replaced only once complete).",
+)

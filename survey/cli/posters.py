@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from survey.cli.common import fail, refused, transaction
+from survey.cli.common import fail, output_option, refused, transaction
 from survey.config import settings
 from survey.files import write_atomically
 
@@ -30,13 +30,7 @@ from survey.files import write_atomically
     show_default=True,
     help="png/svg: the QR code alone, for one desk (--desk).",
 )
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (replaced only once complete).",
-)
+@output_option
 @with_appcontext
 def posters(unit_code: str, desk_code: str | None, size: str, fmt: str, output: Path) -> None:
     """QR posters of the active desks of a unit, or one desk's QR code."""

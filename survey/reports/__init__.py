@@ -16,9 +16,8 @@ Read top-down in pipeline order:
   ``xlsx``, ``csv_export`` and ``pdf``; ``charts`` draws into a ``scene`` of
   shapes (SVG or PDF); ``fmt``: numbers and dates in the reader's locale;
 - ``jobs``: large exports built in the background, with a status page;
-- ``commands``: the ``survey report`` command.
 
 Services never import this package (a test enforces it).  Nothing here imports
-Flask except ``jobs`` and ``commands`` (which run inside the app); the locale
+Flask except ``jobs`` (which runs inside the app); the locale
 and the gettext function are always passed in explicitly.
 """

@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support import imported_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "survey" / "services"
@@ -26,25 +27,6 @@ def test_no_web_imports():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
-
-
-def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
-    """Every module an ``import`` or ``from … import`` of the file names, made absolute.
-
-    ``from survey import reports`` names ``survey.reports`` too, so each
-    imported name is also listed as a submodule of the ``from`` module.
-    """
-    package = list(path.relative_to(root).with_suffix("").parts[:-1])
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            parts = package[: len(package) - node.level + 1] if node.level else []
-            base = ".".join([*parts, *([node.module] if node.module else [])])
-            out.add(base)
-            out.update(f"{base}.{alias.name}" for alias in node.names)
-    return out
 
 
 def forbidden(modules: set[str]) -> list[str]:

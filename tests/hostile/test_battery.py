@@ -24,15 +24,13 @@ from survey.models import Comment, Desk, Response, Volume
 from survey.models.planning import VolumeUpload
 from survey.services import links
 from survey.services.demo import demo_code
-from tests.databases import PG_ENV
 from tests.support import (
     DESK,
     TEST_SECRET,
     counts,
     csrf_token,
     full_answers,
-    make_app,
-    with_demo,
+    unlimited_demo_app,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,18 +46,9 @@ FORMULAS = [
 
 @pytest.fixture(scope="module")
 def demo_app(templates):
-    """One demo database and app for the module (rate limits off: many posts from one
-    address); conftest's ``demo_client`` and ``demo_db`` use it."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in list(os.environ):
-            if name.startswith("SURVEY_") and name != PG_ENV:
-                env.delenv(name)
-        templates.template("demo", with_demo)
-        url = templates.clone("demo")
-        app = make_app(url, RATELIMIT_ENABLED=False)
-    yield app
-    app.extensions["survey.db"].dispose()
-    templates.drop(url)
+    """One demo database and app for the module, with rate limits off."""
+    with unlimited_demo_app(templates) as app:
+        yield app
 
 
 def stored(db) -> tuple[int, int, int]:

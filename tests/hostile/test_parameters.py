@@ -13,7 +13,6 @@ One demo database for the module (nothing here is meant to change it).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -29,8 +28,14 @@ from survey.config import settings
 from survey.models import Comment, Desk, Sector, SectorGroup, Target, Unit
 from survey.services.demo import demo_code
 from survey.staff.plumbing import safe_next
-from tests.databases import PG_ENV
-from tests.support import PASSWORD, add_user, csrf_token, make_app, sign_in, with_demo
+from tests.support import (
+    PASSWORD,
+    add_user,
+    csrf_token,
+    make_app,
+    sign_in,
+    unlimited_demo_app,
+)
 
 SURVEY = Path(__file__).resolve().parents[2] / "survey"
 ADMIN = "sweep_admin"
@@ -85,16 +90,8 @@ ANY = "*"
 @pytest.fixture(scope="module")
 def demo_app(templates):
     """One demo database and app for the module, with rate limits off."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in list(os.environ):
-            if name.startswith("SURVEY_") and name != PG_ENV:
-                env.delenv(name)
-        templates.template("demo", with_demo)
-        url = templates.clone("demo")
-        app = make_app(url, RATELIMIT_ENABLED=False)
-    yield app
-    app.extensions["survey.db"].dispose()
-    templates.drop(url)
+    with unlimited_demo_app(templates) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

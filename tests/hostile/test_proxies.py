@@ -49,16 +49,23 @@ HOP_BY_HOP = {
 
 
 @contextmanager
-def serving(app) -> Iterator[int]:
-    """The app on a real threaded WSGI server on loopback; yields its port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def _running(server) -> Iterator[int]:
+    """Serve ``server`` on a thread until the block ends; yields its port."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield server.server_port
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(10)
+
+
+@contextmanager
+def serving(app) -> Iterator[int]:
+    """The app on a real threaded WSGI server on loopback; yields its port."""
+    with _running(make_server("127.0.0.1", 0, app, threaded=True)) as port:
+        yield port
 
 
 class _Forwarder(BaseHTTPRequestHandler):
@@ -100,14 +107,8 @@ def proxying(upstream: int) -> Iterator[int]:
     """A forwarding proxy on loopback in front of ``upstream``; yields its port."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Forwarder)
     server.upstream = upstream
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with _running(server) as port:
+        yield port
 
 
 class Browser:

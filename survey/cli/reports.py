@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from survey import config
+from survey.cli.common import fail as _fail
+from survey.cli.common import output_option
 from survey.files import write_atomically
 from survey.messages import english
 from survey.messages import selection as selection_words
 
-INPUT_ERROR = 2
 # Below this many responses a report takes about a second: no progress bar.
 PROGRESS_FROM = 5000
 
@@ -34,11 +34,6 @@ OPTION = {
     "to": "--to",
     "q": "--questionnaire",
 }
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(INPUT_ERROR)
 
 
 def codebook_path(output: Path) -> Path:
@@ -70,13 +65,7 @@ def codebook_path(output: Path) -> Path:
     type=click.Choice(["json", "xlsx", "csv", "pdf"]),
     help="json: the analysis; xlsx: tables; csv: response data (+ .codebook.csv); pdf: report.",
 )
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (replaced only once complete).",
-)
+@output_option
 @with_appcontext
 def report(
     unit_code: str,
