@@ -2,7 +2,7 @@
 
 from survey.models.apikey import ApiKey
 from survey.models.audit import AuditEvent
-from survey.models.org import Desk, DeskCodeHistory, Sector, SectorGroup, Unit
+from survey.models.org import Desk, DeskCodeHistory, DeskSector, Sector, SectorGroup, Unit
 from survey.models.planning import Target, Volume
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.response import Answer, Comment, Response
@@ -15,6 +15,7 @@ __all__ = [
     "AuditEvent",
     "Comment",
     "Desk",
+    "DeskSector",
     "DeskCodeHistory",
     "QuestionnaireVersion",
     "Response",

@@ -61,6 +61,24 @@ class Desk(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     unit: Mapped[Unit] = relationship(back_populates="desks")
+    # The sectors (lĩnh vực) this desk serves: one gives every QR response its
+    # sector; several make the survey page ask which one.
+    sectors: Mapped[list[Sector]] = relationship(
+        secondary="desk_sectors", order_by="Sector.code", lazy="selectin"
+    )
+
+
+class DeskSector(Base):
+    """A sector a desk serves (many to many)."""
+
+    __tablename__ = "desk_sectors"
+
+    desk_id: Mapped[int] = mapped_column(
+        ForeignKey("desks.id", ondelete="CASCADE"), primary_key=True
+    )
+    sector_id: Mapped[int] = mapped_column(
+        ForeignKey("sectors.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class DeskCodeHistory(Base):
