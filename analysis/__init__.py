@@ -9,7 +9,7 @@ Python API
 ``analyze(responses, questionnaire, volumes=None, *, margins=(), trim_factor=None,
 target=None, targets=None, level=0.95, method="linearization", interval="logit",
 replicates=500, seed=None, by=(), include_flagged=False, strata=("desk",),
-psu=("desk", "day")) -> dict``
+psu=("desk", "day"), population=None) -> dict``
 
 * ``responses``: DataFrame, one row per response: ``response_id, unit, desk,
   sector, day`` (ISO date string or datetime), optional ``excluded`` (quality flag;
@@ -29,23 +29,37 @@ psu=("desk", "day")) -> dict``
   ``seed``); ``interval``: ``"logit"`` or ``"korn-graubard"``.
 * ``by``: breakdowns among desk, unit, sector, sector_group, month (any column).
 * ``strata``/``psu``: the design; by default strata = desk and PSU = desk x day.
+* ``population``: the transactions of the period, when known; a count of further
+  responses is only reported when it fits in them (breakdown values use the
+  transactions their weights were calibrated to).
 
 Returns (all shares as fractions 0..1; JSON-serialisable)::
 
     {"questionnaire": "standard@1", "n_responses", "n_excluded", "level", "method",
-     "design": {strata, psu, n_strata, n_psu, df, lonely_psu_strata, weighting,
+     "design": {strata, psu, n_strata, n_psu, df, n_days, lonely_psu_strata, weighting,
                 kish_deff, n_eff_kish, weight_min, weight_max, trim, notes, ...},
      "overall": S, "mean_score": M, "score_100": M,
      "overall_item": S + {code, n_na, n_blank, mean_score, score_100} or None,
      "criteria": [S + {code, name, weight, mean_score, score_100}],
      "items": [S + {code, criterion, weight, n_na, n_blank, mean_score}],
-     "groups": {"desk": [{"key", "n", "overall": S, "mean_score", "score_100",
-                          "criteria": [S + {code}]}], ...}}
+     "groups": {"desk": [{"key", "n", "n_psu", "n_days", "overall": S, "mean_score",
+                          "score_100", "criteria": [S + {code}]}], ...}}
 
     S = {estimate, se, ci_low, ci_high, df, n, n_eff, deff, target, verdict,
-         p_value, more_needed, note};  M = {estimate, se, ci_low, ci_high}
+         p_value, more_needed, more_needed_direction, adequate, too_small, notes}
+    M = {estimate, se, ci_low, ci_high}
 
 ``verdict`` is "dat", "khong_dat" or "chua_du_can_cu" (None without a target).
+Below the minimum design (fewer than 30 responses, fewer than 5 degrees of
+freedom, or fewer than 2 PSUs in most of the strata the estimate touches)
+``adequate`` is False, ``too_small`` lists the reasons ("few_responses",
+"low_df", "few_psus"), the verdict is "chua_du_can_cu" and ``more_needed`` None;
+the interval is kept for the record but is not to be shown.  ``more_needed`` is
+0 once decided, the further responses that would decide otherwise (None when
+implausible, see ``population``), with ``more_needed_direction``
+"to_confirm_pass" (estimate above the target) or "to_confirm_fail".
+Notes (``design.notes``, ``S.notes``) are ``{"code", "params"}``; ``notes.english``
+words them.
 With ``aggregation = "mean"`` in the questionnaire the index is the mean score
 rescaled to 0..1, (mean - 1) / 4, and targets apply to that.
 

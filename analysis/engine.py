@@ -22,9 +22,11 @@ from .estimators import (
     estimates,
 )
 from .intervals import INTERVALS, infer
-from .result import Context, group_entry, whole_sample
+from .notes import LONELY_PSU, LONELY_PSU_BOOTSTRAP, TRIM_NOT_CONVERGED, note
+from .result import Basis, Context, group_entry, whole_sample
 from .tidy import DERIVED, encode
 from .variance import Residualiser, design_of, domain_counts, linearized_variance
+from .verdict import MIN_PSUS_PER_STRATUM
 from .weights import build_margins, calibrate, kish, margin_columns, trim
 
 METHODS = ("linearization", "bootstrap")
@@ -49,8 +51,11 @@ def analyze(
     include_flagged: bool = False,
     strata: Sequence[str] = ("desk",),
     psu: Sequence[str] = ("desk", "day"),
+    population: float | None = None,
 ) -> dict:
     _check(level, target, method, interval, replicates, trim_factor)
+    if population is not None and not population >= 0:
+        raise AnalysisInputError(f"population must be a non-negative count, got {population}")
     by = list(dict.fromkeys(by))
     tables = ([volumes] if volumes is not None else []) + list(margins)
     tables = [_as_table(t) for t in tables]
@@ -68,10 +73,7 @@ def analyze(
     if trim_factor is not None and cells.size:
         w, trim_info = trim(w, cells.n, margin_list, trim_factor)
         if not trim_info["converged"]:
-            notes.append(
-                "trimming could not keep every weight under the cap while matching the "
-                "volumes (weights within a weighting cell are equal); margins were kept"
-            )
+            notes.append(note(TRIM_NOT_CONVERGED))
     design = design_of(cells, strata, psu)
     kish_deff, n_eff_kish = kish(w, cells.n)
     resid = Residualiser(margin_list, w, cells.d, cells.n) if margin_list else None
@@ -88,15 +90,9 @@ def analyze(
             for b in range(replicates):
                 w_rep[b], _ = trim(w_rep[b], cells.n, margin_list, trim_factor)
         if design.lonely.any():
-            notes.append(
-                f"{int(design.lonely.sum())} stratum/strata with a single PSU cannot be "
-                "resampled by the bootstrap and add no variance"
-            )
+            notes.append(note(LONELY_PSU_BOOTSTRAP, strata=int(design.lonely.sum())))
     elif design.lonely.any():
-        notes.append(
-            f"{int(design.lonely.sum())} stratum/strata with a single PSU: variance by R's "
-            'survey.lonely.psu = "adjust" (PSU total centred at the population mean, zero)'
-        )
+        notes.append(note(LONELY_PSU, strata=int(design.lonely.sum())))
 
     ctx = Context(
         struct=struct,
@@ -106,7 +102,7 @@ def analyze(
         target=target,
     )
 
-    def domain_estimates(dom: Domain, items: bool):
+    def domain_estimates(dom: Domain, items: bool, population: float | None):
         r = domain_ratios(num, den, w, dom)
         comps = composites(struct, r.den[:, : struct.n_items] > 0, items=items)
         est = estimates(comps, r)
@@ -133,14 +129,30 @@ def analyze(
             ]
             for k, df_k in enumerate(design.domain_df(dom))
         ]
-        return comps, inferences, np.rint(resp).astype(np.int64)
+        n_psu, n_strata, thin = design.domain_psus(dom, MIN_PSUS_PER_STRATUM)
+        days = _domain_days(cells, dom)
+        bases = [
+            Basis(
+                n_psu=int(n_psu[k]),
+                n_strata=int(n_strata[k]),
+                thin_strata=int(thin[k]),
+                n_days=None if days is None else int(days[k]),
+                # The transactions behind the domain: the caller's count, or else what
+                # the weights were calibrated to (or the caller's total, an upper bound).
+                population=population
+                if population is not None or not margin_list
+                else float(wn[k]),
+            )
+            for k in range(dom.size)
+        ]
+        return comps, inferences, np.rint(resp).astype(np.int64), bases
 
     whole = Domain(np.zeros(cells.size, dtype=np.int64), 1, ["all"])
-    comps, inf, _ = domain_estimates(whole, items=True)
+    comps, inf, _, basis = domain_estimates(whole, items=True, population=population)
     named = {comp.name: inf[0][c] for c, comp in enumerate(comps)}
     na_counts = cells.na.sum(axis=0)
     blank_counts = cells.blank.sum(axis=0)
-    result = whole_sample(ctx, named, na_counts, blank_counts)
+    result = whole_sample(ctx, named, na_counts, blank_counts, basis[0])
 
     groups: dict[str, list[dict]] = {}
     for col in by:
@@ -149,7 +161,11 @@ def analyze(
             groups[col] = []
             continue
         dom = Domain(cells.columns[col], len(labels), labels)
-        comps_g, inf_g, resp = domain_estimates(dom, items=False)
+        # A breakdown value's own transactions come from the weights; without volumes
+        # the period's total is the only (upper) bound there is.
+        comps_g, inf_g, resp, bases = domain_estimates(
+            dom, items=False, population=None if margin_list else population
+        )
         group_targets = (targets or {}).get(col, {})
         groups[col] = [
             group_entry(
@@ -158,6 +174,7 @@ def analyze(
                 int(resp[k]),
                 {comp.name: inf_g[k][c] for c, comp in enumerate(comps_g)},
                 group_targets.get(labels[k], target),
+                bases[k],
             )
             for k in range(len(labels))
         ]
@@ -173,6 +190,7 @@ def analyze(
         "df": design.df,
         "lonely_psu_strata": int(design.lonely.sum()),
         "lonely_psu": "adjust",
+        "n_days": basis[0].n_days,
         "weighting": weighting,
         "weighting_cells": [list(m.columns) for m in margin_list],
         "rake_sweeps": sweeps if len(margin_list) > 1 else None,
@@ -198,6 +216,15 @@ def analyze(
         **result,
         "groups": groups,
     }
+
+
+def _domain_days(cells, dom: Domain) -> np.ndarray | None:
+    """Distinct survey days with respondents per domain (None without a day column)."""
+    if "day" not in cells.columns:
+        return None
+    k = dom.size
+    pairs = np.unique(cells.columns["day"] * k + dom.codes)
+    return np.bincount(pairs % k, minlength=k)
 
 
 def _as_table(t) -> pd.DataFrame:

@@ -10,17 +10,21 @@
 When the SE is 0 (p = 0 or 1, or no variation left after post-stratification)
 neither works: we then give the exact (Clopper-Pearson) interval with
 n_eff = n / Kish deff, i.e. as if the sample were as informative as its weights
-allow, and say so in the note.  With df < 1 (one PSU per stratum) the quantile
-uses df = 1, which is very conservative; the note says so too.
+allow, and say so in a note.  With df < 1 (one PSU per stratum) the quantile
+uses df = 1, which is very conservative; a note says so too.  Notes are codes
+with parameters (``analysis.notes`` words them in English; the reports in
+Vietnamese).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
+
+from .notes import DF_BELOW_ONE, NO_VARIANCE, ZERO_SE, note
 
 INTERVALS = ("logit", "korn-graubard")
 
@@ -38,7 +42,7 @@ class Inference:
     n_eff: float | None = None  # binomial-equivalent: p (1 - p) / SE^2
     deff: float | None = None  # n / n_eff
     beta_n: float | None = None  # n_eff used by the beta (KG / exact) interval
-    note: str | None = None
+    notes: list[dict] = field(default_factory=list)  # {"code", "params"}, see analysis.notes
 
     @property
     def df_used(self) -> int:
@@ -103,12 +107,12 @@ def infer(
     p = min(max(float(p), 0.0), 1.0)
     var = max(float(var), 0.0) if np.isfinite(var) else float("nan")
     if not np.isfinite(var):
-        return Inference(p, None, int(n), int(df), level, "none", note="variance unavailable")
+        return Inference(p, None, int(n), int(df), level, "none", notes=[note(NO_VARIANCE)])
     se = math.sqrt(var)
     inf = Inference(p, se, int(n), int(df), level, interval)
     notes = []
     if df < 1:
-        notes.append(f"df = {df} (one PSU per stratum): the interval uses df = 1")
+        notes.append(note(DF_BELOW_ONE, df=int(df)))
     alpha = 1.0 - level
     if se <= 1e-12 * max(p, 1 - p, 1e-300) or p <= 0 or p >= 1:
         inf.kind = "exact"
@@ -116,9 +120,7 @@ def infer(
         inf.n_eff = inf.beta_n
         inf.deff = kish_deff
         inf.ci_low, inf.ci_high = beta_bounds(p, inf.beta_n, alpha)
-        notes.append(
-            "SE is 0 (no variation to estimate it from): exact interval with n_eff = n / Kish deff"
-        )
+        notes.append(note(ZERO_SE))
     else:
         inf.n_eff = p * (1 - p) / var
         inf.deff = n / inf.n_eff
@@ -133,7 +135,7 @@ def infer(
             inf.ci_low, inf.ci_high = beta_bounds(p, inf.beta_n, alpha)
         else:
             raise ValueError(f"unknown interval {interval!r}; use one of {INTERVALS}")
-    inf.note = "; ".join(notes) or None
+    inf.notes = notes
     return inf
 
 

@@ -11,7 +11,16 @@ from questionnaires.model import Questionnaire
 
 from .estimators import Structure
 from .intervals import Inference, score_interval
-from .verdict import more_needed, p_value, verdict
+from .notes import english
+from .verdict import (
+    CHUA_DU,
+    direction,
+    more_needed,
+    p_value,
+    plausible_more,
+    too_small,
+    verdict,
+)
 
 VERDICT_LABELS = {"dat": "Đạt", "khong_dat": "Không đạt", "chua_du_can_cu": "Chưa đủ căn cứ"}
 
@@ -35,6 +44,17 @@ class Context:
         return min(values), max(values)
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What a domain's estimates rest on: its PSUs, strata, days and transactions."""
+
+    n_psu: int
+    n_strata: int
+    thin_strata: int  # strata of the domain with too few PSUs (verdict.MIN_PSUS_PER_STRATUM)
+    n_days: int | None  # survey days with responses (None without a day column)
+    population: float | None  # transactions behind the domain, when known
+
+
 def _num(x: float | None) -> float | None:
     if x is None:
         return None
@@ -42,8 +62,19 @@ def _num(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def stat(inf: Inference, target: float | None) -> dict[str, Any]:
-    """S: estimate, interval, design effect and verdict of one share."""
+def stat(inf: Inference, target: float | None, basis: Basis) -> dict[str, Any]:
+    """S: estimate, interval, design effect and verdict of one share.
+
+    Below the minimum design (``too_small`` lists why) the verdict is "chưa đủ căn
+    cứ" and no further responses are counted; the interval stays in the numbers
+    for the record, but ``adequate`` False tells every display not to show it.
+    """
+    reasons = too_small(inf.n, inf.df, basis.n_strata, basis.thin_strata)
+    more = more_needed(inf, target)
+    if reasons:
+        judged, more = (CHUA_DU if target is not None else None), None
+    else:
+        judged, more = verdict(inf, target), plausible_more(more, inf.n, basis.population)
     return {
         "estimate": _num(inf.estimate),
         "se": _num(inf.se),
@@ -54,10 +85,13 @@ def stat(inf: Inference, target: float | None) -> dict[str, Any]:
         "n_eff": _num(inf.n_eff),
         "deff": _num(inf.deff),
         "target": target,
-        "verdict": verdict(inf, target),
+        "verdict": judged,
         "p_value": _num(p_value(inf, target)),
-        "more_needed": more_needed(inf, target),
-        "note": inf.note,
+        "more_needed": more,
+        "more_needed_direction": direction(inf, target) if more else None,
+        "adequate": not reasons,
+        "too_small": reasons,
+        "notes": inf.notes,
     }
 
 
@@ -69,15 +103,17 @@ def _scores(ctx: Context, inf: Inference) -> dict[str, Any]:
     }
 
 
-def whole_sample(ctx: Context, named: dict[str, Inference], na_counts, blank_counts) -> dict:
-    s, q, part, t = ctx.struct, ctx.questionnaire, ctx.part, ctx.target
-    out: dict[str, Any] = {"overall": stat(named[f"overall:{part}"], t)}
+def whole_sample(
+    ctx: Context, named: dict[str, Inference], na_counts, blank_counts, basis: Basis
+) -> dict:
+    s, q, part, t, b = ctx.struct, ctx.questionnaire, ctx.part, ctx.target, basis
+    out: dict[str, Any] = {"overall": stat(named[f"overall:{part}"], t, b)}
     out.update(_scores(ctx, named["overall:score"]))
     if q.overall_item is not None:
         j = s.overall_index
         out["overall_item"] = {
             "code": q.overall_item.code,
-            **stat(named[f"overall_item:{part}"], t),
+            **stat(named[f"overall_item:{part}"], t, b),
             "n_na": int(na_counts[j]),
             "n_blank": int(blank_counts[j]),
             **_scores(ctx, named["overall_item:score"]),
@@ -89,7 +125,7 @@ def whole_sample(ctx: Context, named: dict[str, Inference], na_counts, blank_cou
             "code": c.code,
             "name": dict(c.name),
             "weight": c.weight,
-            **stat(named[f"criterion:{c.code}:{part}"], t),
+            **stat(named[f"criterion:{c.code}:{part}"], t, b),
             **_scores(ctx, named[f"criterion:{c.code}:score"]),
         }
         for c in q.criteria
@@ -100,7 +136,7 @@ def whole_sample(ctx: Context, named: dict[str, Inference], na_counts, blank_cou
             "code": it.code,
             "criterion": c.code,
             "weight": it.weight,
-            **stat(named[f"item:{it.code}:{part}"], t),
+            **stat(named[f"item:{it.code}:{part}"], t, b),
             "n_na": int(na_counts[pos[it.code]]),
             "n_blank": int(blank_counts[pos[it.code]]),
             "mean_score": _scores(ctx, named[f"item:{it.code}:score"])["mean_score"],
@@ -112,16 +148,23 @@ def whole_sample(ctx: Context, named: dict[str, Inference], na_counts, blank_cou
 
 
 def group_entry(
-    ctx: Context, key: str, n: int, named: dict[str, Inference], target: float | None
+    ctx: Context,
+    key: str,
+    n: int,
+    named: dict[str, Inference],
+    target: float | None,
+    basis: Basis,
 ) -> dict:
     part = ctx.part
     return {
         "key": key,
         "n": n,
-        "overall": stat(named[f"overall:{part}"], target),
+        "n_psu": basis.n_psu,
+        "n_days": basis.n_days,
+        "overall": stat(named[f"overall:{part}"], target, basis),
         **_scores(ctx, named["overall:score"]),
         "criteria": [
-            {"code": c.code, **stat(named[f"criterion:{c.code}:{part}"], target)}
+            {"code": c.code, **stat(named[f"criterion:{c.code}:{part}"], target, basis)}
             for c in ctx.questionnaire.criteria
         ],
     }
@@ -134,10 +177,21 @@ def _pct(x: float | None) -> str:
     return "" if x is None else f"{100 * x:.1f}%"
 
 
+_DIRECTIONS = {"to_confirm_pass": "to confirm Đạt", "to_confirm_fail": "to confirm Không đạt"}
+
+
+def _basis(s: dict) -> str:
+    """Why an estimate is below the minimum design, in English ("" when it is not)."""
+    return "; ".join(english(r) for r in s["too_small"])
+
+
 def _row(name: str, s: dict) -> list[str]:
-    ci = "" if s["ci_low"] is None else f"[{_pct(s['ci_low'])}, {_pct(s['ci_high'])}]"
-    p = "" if s["p_value"] is None else f"{s['p_value']:.3g}"
-    more = "" if s["more_needed"] in (None, 0) else str(s["more_needed"])
+    shown = s["adequate"] and s["ci_low"] is not None
+    ci = f"[{_pct(s['ci_low'])}, {_pct(s['ci_high'])}]" if shown else ""
+    p = "" if s["p_value"] is None or not s["adequate"] else f"{s['p_value']:.3g}"
+    more = ""
+    if s["more_needed"]:
+        more = f"{s['more_needed']} {_DIRECTIONS.get(s['more_needed_direction'], '')}".strip()
     deff = "" if s["deff"] is None else f"{s['deff']:.2f}"
     return [
         name,
@@ -148,11 +202,12 @@ def _row(name: str, s: dict) -> list[str]:
         VERDICT_LABELS.get(s["verdict"], ""),
         p,
         more,
+        _basis(s),
     ]
 
 
 def _table(rows: list[list[str]]) -> str:
-    header = ["", "n", "estimate", "CI", "deff", "verdict", "p", "more"]
+    header = ["", "n", "estimate", "CI", "deff", "verdict", "p", "more", "too small"]
     rows = [header, *rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = []
@@ -189,10 +244,24 @@ def to_text(result: dict) -> str:
     for col, entries in result["groups"].items():
         parts.append(f"By {col}")
         parts.append(_table([_row(e["key"], e["overall"]) for e in entries]))
-    notes = list(d["notes"])
+    notes = [english(n) for n in d["notes"]]
+    if any(not s["adequate"] for s in _all_stats(result)):
+        notes.append(
+            "no verdict (Chưa đủ căn cứ), interval or count of further responses is given "
+            "below the minimum design: see the 'too small' column"
+        )
     if notes:
         parts.append("Notes:\n" + "\n".join(f"- {n}" for n in notes))
     return "\n\n".join(parts) + "\n"
+
+
+def _all_stats(result: dict):
+    yield result["overall"]
+    yield from result["criteria"]
+    yield from result["items"]
+    for entries in result["groups"].values():
+        for e in entries:
+            yield e["overall"]
 
 
 # --- xlsx -------------------------------------------------------------------
@@ -210,6 +279,8 @@ _COLUMNS = [
     ("verdict", None),
     ("p_value", "0.0000"),
     ("more_needed", "0"),
+    ("more_needed_direction", None),
+    ("too_small", None),
 ]
 
 
@@ -221,6 +292,16 @@ _NOT_IN_FILES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\ufff
 
 def _clean(value):
     return _NOT_IN_FILES.sub("", value) if isinstance(value, str) else value
+
+
+def _xlsx_value(s: dict, column: str):
+    if column == "verdict":
+        return VERDICT_LABELS.get(s["verdict"], s["verdict"])
+    if column == "too_small":
+        return _basis(s) or None
+    if column == "more_needed_direction":
+        return _DIRECTIONS.get(s[column])
+    return s[column]
 
 
 def to_xlsx(result: dict, path) -> None:
@@ -238,9 +319,7 @@ def to_xlsx(result: dict, path) -> None:
         for cell in sheet[sheet.max_row]:
             cell.font = bold
         for name, s in rows:
-            values = [
-                VERDICT_LABELS.get(s[c], s[c]) if c == "verdict" else s[c] for c, _ in _COLUMNS
-            ]
+            values = [_xlsx_value(s, c) for c, _ in _COLUMNS]
             sheet.append([_clean(name), *values])
             for cell, (_, fmt) in zip(sheet[sheet.max_row][1:], _COLUMNS, strict=True):
                 if fmt:
@@ -270,5 +349,5 @@ def to_xlsx(result: dict, path) -> None:
         )
     notes = wb.create_sheet("Notes")
     for n in result["design"]["notes"]:
-        notes.append([_clean(n)])
+        notes.append([_clean(english(n))])
     wb.save(path)

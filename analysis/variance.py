@@ -71,6 +71,20 @@ class Design:
         strata = np.unique(self.stratum() * k + dom.codes)
         return np.bincount(psus % k, minlength=k) - np.bincount(strata % k, minlength=k)
 
+    def domain_psus(self, dom: Domain, minimum: int) -> tuple[np.ndarray, ...]:
+        """Per domain: its PSUs, its strata and those of its strata with < ``minimum`` PSUs.
+
+        Counted over the cells with respondents in the domain, like ``domain_df``.
+        """
+        k = dom.size
+        pairs = np.unique(self.psu * k + dom.codes)
+        in_dom = pairs % k
+        keys, per = np.unique(self.stratum_of_psu[pairs // k] * k + in_dom, return_counts=True)
+        n_psu = np.bincount(in_dom, minlength=k)
+        n_strata = np.bincount(keys % k, minlength=k)
+        thin = np.bincount(keys[per < minimum] % k, minlength=k)
+        return n_psu, n_strata, thin
+
 
 def design_of(cells: Cells, strata: tuple[str, ...], psu: tuple[str, ...]) -> Design:
     """Strata and nested PSUs (PSU = psu columns within stratum, like nest=TRUE)."""

@@ -10,6 +10,15 @@
   if the estimate stayed where it is and the design effect stayed the same (the
   variance scales as 1/n; the df is kept).  0 when already decided; None when the
   estimate equals the target or there is no estimate.
+
+A minimum design comes first (``too_small``): below 30 responses, below 5 degrees
+of freedom, or with fewer than 2 PSUs in more than half of the strata an estimate
+touches, the interval says more about the design than about the unit (with 3 days
+at one desk, df = 2 and t = 4.3), so there is no verdict but "chưa đủ căn cứ" and
+no count of further responses.  A count of further responses is reported only
+when it is plausible (``plausible_more``): the responses it implies, n + more, do
+not exceed the transactions of the period when those are known; and it says which
+way it points (``direction``).
 """
 
 from __future__ import annotations
@@ -17,9 +26,46 @@ from __future__ import annotations
 import math
 
 from .intervals import Inference, beta_bounds, beta_cdf, beta_sf, logit, t_cdf, t_ppf
+from .notes import FEW_PSUS, FEW_RESPONSES, LOW_DF
 
 DAT, KHONG_DAT, CHUA_DU = "dat", "khong_dat", "chua_du_can_cu"
 _MAX_MORE = 10**9
+
+# The minimum design below which nothing is concluded (see the module docstring).
+MIN_RESPONSES = 30
+MIN_DF = 5
+MIN_PSUS_PER_STRATUM = 2
+TO_CONFIRM_PASS, TO_CONFIRM_FAIL = "to_confirm_pass", "to_confirm_fail"
+
+
+def too_small(n: int, df: int, n_strata: int, thin_strata: int) -> list[str]:
+    """Why an estimate is below the minimum design (empty when it is not).
+
+    ``thin_strata``: the strata the estimate touches with fewer than
+    MIN_PSUS_PER_STRATUM PSUs in it; "most" means more than half of ``n_strata``.
+    """
+    reasons = []
+    if n < MIN_RESPONSES:
+        reasons.append(FEW_RESPONSES)
+    if n_strata == 0 or 2 * thin_strata > n_strata:
+        reasons.append(FEW_PSUS)
+    if df < MIN_DF:
+        reasons.append(LOW_DF)
+    return reasons
+
+
+def direction(inf: Inference, target: float | None) -> str | None:
+    """Which verdict further responses would confirm if the estimate stayed put."""
+    if target is None or inf.estimate is None or inf.estimate == target:
+        return None
+    return TO_CONFIRM_PASS if inf.estimate > target else TO_CONFIRM_FAIL
+
+
+def plausible_more(more: int | None, n: int, population: float | None) -> int | None:
+    """``more`` when n + more responses fit in the period's transactions (if known)."""
+    if more is None or population is None or more == 0:
+        return more
+    return more if n + more <= population else None
 
 
 def verdict(inf: Inference, target: float | None) -> str | None:

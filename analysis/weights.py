@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from .cells import Cells
 from .errors import AnalysisInputError, ConvergenceError
+from .notes import UNUSED_VOLUMES, note
 
 # Raking stops when every margin total is within this relative distance of its
 # population count after a full sweep; more than MAX_ITER sweeps is an error.
@@ -48,7 +49,7 @@ def margin_columns(table: pd.DataFrame) -> tuple[str, ...]:
     return cols
 
 
-def build_margins(cells: Cells, tables: list[pd.DataFrame]) -> tuple[list[Margin], list[str]]:
+def build_margins(cells: Cells, tables: list[pd.DataFrame]) -> tuple[list[Margin], list[dict]]:
     """Match each volume table (cell columns + ``volume``) to the cells."""
     margins, notes = [], []
     for table in tables:
@@ -84,11 +85,9 @@ def build_margins(cells: Cells, tables: list[pd.DataFrame]) -> tuple[list[Margin
             totals[g] = lookup[key]
         unused = sorted(set(vkeys) - set(uniq))
         if unused:
-            shown = ", ".join(_label(cols, k) for k in unused[:5])
-            more = f" and {len(unused) - 5} more" if len(unused) > 5 else ""
+            shown = [dict(zip(cols, k.split("\x1f"), strict=True)) for k in unused[:5]]
             notes.append(
-                f"volumes of {len(unused)} cell(s) without responses were left out of the "
-                f"population: {shown}{more}"
+                note(UNUSED_VOLUMES, n=len(unused), cells=shown, more=max(len(unused) - 5, 0))
             )
         labels = [_label(cols, k) for k in uniq]
         margins.append(Margin(cols, codes.astype(np.int64), totals, labels))

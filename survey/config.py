@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flask import Flask, current_app
+from limits import parse_many
 
 PREFIX = "SURVEY_"
 # The same in every environment: the tests, benchmarks and generated keys use
@@ -50,6 +51,12 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # Off only for load tests from one address (every limit is then skipped).
     "RATELIMIT_ENABLED": True,
+    # Survey answers from one address (all devices behind it: a centre's Wi-Fi,
+    # a carrier's CGNAT); each device has its own, lower limit besides.
+    "RATELIMIT_PER_NETWORK": "300 per minute;3000 per hour",
+    # Answers from one address at one desk within 10 minutes from which the
+    # next is flagged a burst (one device is flagged from its third).
+    "BURST_PER_NETWORK": 60,
     # Request bodies above this get 413.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # Fewer responses than this: the public board shows nothing (anonymity).
@@ -82,6 +89,8 @@ class Settings:
     DEFAULT_LOCALE: str
     RATELIMIT_STORAGE_URI: str
     RATELIMIT_ENABLED: bool
+    RATELIMIT_PER_NETWORK: str
+    BURST_PER_NETWORK: int
     MAX_CONTENT_LENGTH: int
     PUBLIC_MIN_RESPONSES: int
     SQL_ECHO: bool
@@ -156,7 +165,14 @@ def load_settings(
         raise ConfigError(
             f"{PREFIX}ENV must be development, production or testing, got {values['ENV']!r}"
         )
-    for key in ("STAFF_IDLE_MINUTES", "STAFF_SESSION_HOURS"):
+    try:
+        parse_many(values["RATELIMIT_PER_NETWORK"])
+    except ValueError:
+        raise ConfigError(
+            f"{PREFIX}RATELIMIT_PER_NETWORK: expected limits such as "
+            f"'300 per minute;3000 per hour', got {values['RATELIMIT_PER_NETWORK']!r}"
+        ) from None
+    for key in ("STAFF_IDLE_MINUTES", "STAFF_SESSION_HOURS", "BURST_PER_NETWORK"):
         if values[key] < 1:
             raise ConfigError(f"{PREFIX}{key} must be at least 1, got {values[key]}")
     if values["DEFAULT_LOCALE"] not in {"vi", "en"}:

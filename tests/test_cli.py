@@ -49,7 +49,7 @@ def test_demo_then_desks_list_json(tmp_path):
     )
     rows = json.loads(result.output)
     assert len(rows) >= 12
-    assert set(rows[0]) == {"code", "name", "unit", "url", "active", "responses"}
+    assert set(rows[0]) == {"code", "name", "unit", "url", "active", "responses", "sectors"}
     assert all(r["url"] == f"https://khaosat.example.vn/s/{r['code']}" for r in rows)
     assert sum(r["responses"] for r in rows) > 2000
     assert any(not r["active"] for r in rows)

@@ -19,6 +19,7 @@ from survey.cli import (
     posters,
     questionnaires,
     reports,
+    targets,
     users,
     volumes,
 )
@@ -45,6 +46,7 @@ for _command in (
     questionnaires.questionnaire_group,
     posters.posters,
     volumes.volumes,
+    targets.targets_group,
     *analysis.COMMANDS,
     reports.report,
 ):

@@ -56,7 +56,7 @@ def codebook_path(output: Path) -> Path:
     "--questionnaire",
     "questionnaire_key",
     metavar="ID[@VERSION]",
-    help="Questionnaire version (default: the one most responses answered).",
+    help="Count only this questionnaire version (default: every form answered, together).",
 )
 @click.option(
     "--format",
@@ -84,7 +84,7 @@ def report(
     from survey.reports import fmt as f
     from survey.reports.build import build_for
     from survey.reports.selection import SelectionError, count_responses, parse_day, resolve
-    from survey.reports.texts import verdict_label
+    from survey.reports.texts import shown_interval, verdict_label
     from survey.services.access import SystemActor
 
     if not output.parent.is_dir():
@@ -129,7 +129,7 @@ def report(
     click.echo(
         f"wrote {output}: {sel.unit.code} {sel.start:%d/%m/%Y}-{sel.end:%d/%m/%Y}, "
         f"{built.result['n_responses']} responses ({built.result['n_excluded']} excluded), "
-        f"overall {f.pct(o['estimate'])} [{f.interval(o['ci_low'], o['ci_high'])}]"
+        f"overall {f.pct(o['estimate'])} [{f.interval(*shown_interval(o))}]"
         + (f", {verdict_label(o['verdict'])}" if o["verdict"] else "")
     )
 

@@ -57,6 +57,10 @@ class Target(Base):
     threshold: Mapped[float] = mapped_column(Float)  # share, e.g. 0.85
     # Where the number comes from (plan, decision number), shown in reports.
     source: Mapped[str] = mapped_column(String(300), default="")
+    # Who set the current threshold and when, shown next to it: NULL for rows
+    # loaded (demo, before 0007) or set by the operator at the command line.
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("unit_id", "year", "sector_group_id"),

@@ -50,7 +50,7 @@ def board(code: str):
         render_template(
             "reports/board.html",
             board=found,
-            periods=board_view.periods(found, g.lang),
+            periods=board_view.periods(found, g.lang, _),
             url=_url(found.unit.code),
         )
     )

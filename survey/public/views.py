@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
+import math
+import time
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, make_response, render_template, request, url_for
 from flask import session as session_cookie
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 
-from survey import keys
+from survey import i18n, keys
 from survey.config import settings
 from survey.extensions import csrf, limiter
 from survey.public import bp, open_forms, page_cache
@@ -38,28 +41,59 @@ def _desk_or_page(code: str):
     return found.desk, None
 
 
-def _render_form(desk, q, *, sid, action, values=None, checked=None, status=200, submitted_at=None):
+def _asked_sectors(desk, link: links.Claims | None):
+    """The sectors the page asks about: a QR code of a desk serving several.
+
+    A desk with one sector needs no question, and a case link says its own."""
+    return desk.sectors if link is None and len(desk.sectors) > 1 else ()
+
+
+def _sector_id(desk, checked: CheckedForm, link: links.Claims | None) -> int | None:
+    """The response's sector: the link's, else the desk's only one, else the answer
+    to the sector question (None: "Không rõ", or a desk without sectors)."""
+    if link is not None and link.sector is not None:
+        return links.sector_id(get_session(), link.sector)
+    if len(desk.sectors) == 1:
+        return desk.sectors[0].id
+    return next((s.id for s in desk.sectors if s.code == checked.sector), None)
+
+
+def _render_form(
+    desk,
+    q,
+    *,
+    sid,
+    action,
+    values=None,
+    checked=None,
+    status=200,
+    submitted_at=None,
+    sectors=(),
+    wait=None,
+):
     resp = make_response(
         render_template(
             "public/survey.html",
             desk=desk,
             action=action,
             q=q,
+            sectors=sectors,
             lang=g.lang,
             sid=sid,
             values=values or {},
             errors=checked.errors if checked else {},
             form_errors=checked.form_errors if checked else [],
             submitted_at=submitted_at,
+            wait=wait,
         ),
         status,
     )
     # Back-and-forward keeps the same page (and so the same submission id).
     resp.headers["Cache-Control"] = "private, no-cache"
-    if not request.cookies.get(DEVICE_COOKIE):
+    if _device_id() is None:  # none yet, or not one of ours: a signed one
         resp.set_cookie(
             DEVICE_COOKIE,
-            secrets.token_urlsafe(16),
+            submission.issue_device_id(settings().SECRET_KEY),
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="Lax",
@@ -78,7 +112,7 @@ def survey_page(code: str):
     desk, page = _desk_or_page(code)
     if page:
         return page
-    return _show_form(desk, url_for("public.survey_submit", code=desk.code))
+    return _show_form(desk, url_for("public.survey_submit", code=desk.code), None)
 
 
 def _keys() -> list[str]:
@@ -93,7 +127,7 @@ def _new_sid(desk) -> str:
     return sid
 
 
-def _show_form(desk, action: str):
+def _show_form(desk, action: str, link: links.Claims | None):
     if desk.questionnaire is None:
         abort(503)
     entry = None if request.args.get("moi") else open_forms.current(session_cookie, desk.code)
@@ -106,7 +140,14 @@ def _show_form(desk, action: str):
             entry = None
     sid = _new_sid(desk) if entry is None else entry["sid"]
     submitted_at = entry["at"] if entry and entry["done"] else None
-    return _render_form(desk, desk.questionnaire, sid=sid, action=action, submitted_at=submitted_at)
+    return _render_form(
+        desk,
+        desk.questionnaire,
+        sid=sid,
+        action=action,
+        submitted_at=submitted_at,
+        sectors=_asked_sectors(desk, link),
+    )
 
 
 def _cross_site() -> bool:
@@ -126,10 +167,144 @@ def _desk_key() -> str:
     return "desk:" + (code or "?")
 
 
+# Citizens' POSTs are limited per device, so that the citizens behind one
+# address (a centre's Wi-Fi, a carrier's CGNAT) do not share one bucket. The
+# device is the signed cookie handed out with the form: a made-up value is no
+# device and makes no new bucket.
+PER_DEVICE = "20 per minute;200 per hour"
+# POSTs without a valid device cookie share one bucket per address. A browser
+# that can send an answer got the cookie with its form, so these are scripts or
+# browsers that dropped it: more than one device's worth (several may sit
+# behind the address), well under the network ceiling (a client stripping its
+# cookies gets this, not a bucket per request).
+WITHOUT_DEVICE = "60 per minute;600 per hour"
+
+
+def _device_id() -> str | None:
+    """This browser's device id, if its cookie is one this server signed."""
+    if "device_id" not in g:
+        g.device_id = submission.verify_device_id(_keys(), request.cookies.get(DEVICE_COOKIE))
+    return g.device_id
+
+
+def _client_key() -> str:
+    device = _device_id()
+    return f"device:{device}" if device else f"address:{get_remote_address()}"
+
+
+def _client_limits() -> str:
+    return PER_DEVICE if _device_id() else WITHOUT_DEVICE
+
+
+def _network_key() -> str:
+    return "network:" + get_remote_address()
+
+
+def _network_limits() -> str:
+    # The ceiling of one address, whatever its devices: only abuse from one
+    # network reaches it (SURVEY_RATELIMIT_PER_NETWORK).
+    return settings().RATELIMIT_PER_NETWORK
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds <= 90:
+        return _(
+            "Hệ thống đang nhận nhiều đánh giá. Vui lòng đợi %(n)d giây rồi bấm Gửi lại.",
+            n=seconds,
+        )
+    return _(
+        "Hệ thống đang nhận nhiều đánh giá. Vui lòng đợi %(n)d phút rồi bấm Gửi lại.",
+        n=math.ceil(seconds / 60),
+    )
+
+
+def _limited(limit) -> tuple[int, str]:
+    """Seconds until the breached limit lets this client in again, and the words."""
+    # The limiter checks before the other before-request hooks have run.
+    if "lang" not in g:
+        g.lang = i18n.select_locale()
+    # As Flask-Limiter counts its own Retry-After, so the page and the header agree.
+    seconds = max(1, int(limit.reset_at - time.time()))
+    return seconds, _wait_message(seconds)
+
+
+def _survey_limited(limit):
+    """A survey POST over a limit: nothing is stored, and instead of a bare 429
+    page the form comes back with every answer kept and the wait in seconds."""
+    args = request.view_args or {}
+    link = None
+    if request.endpoint == "public.link_submit":
+        link, desk, page = _link_or_page(args.get("token", ""))
+        action = url_for("public.link_submit", token=args.get("token", ""))
+    else:
+        desk, page = _desk_or_page(args.get("code", ""))
+        action = url_for("public.survey_submit", code=desk.code) if desk else ""
+    if page:
+        return make_response(page)
+    q = desk.questionnaire
+    if q is None:
+        return None
+    seconds, message = _limited(limit)
+    try:  # the form's own id when it is this browser's: a retry stays one answer
+        sid = submission.verify_submission_id(
+            _keys(), request.form.get("sid"), open_forms.binding(session_cookie)
+        )
+    except submission.SubmissionIdError:
+        sid = _new_sid(desk)
+    else:
+        stored = submission.find_by_submission_id(get_session(), sid)
+        if stored is not None and stored.desk_id == desk.id:  # stored before: thanks
+            return _thanks(desk, sid, stored.has_comment)
+    keep = not _cross_site()  # as in _stale_form: another site's answers are not kept
+    sectors = _asked_sectors(desk, link)
+    checked = check_form(request.form, q, [s.code for s in sectors]) if keep else CheckedForm()
+    checked.form_errors.insert(0, message)
+    resp = _render_form(
+        desk,
+        q,
+        sid=sid,
+        action=action,
+        values=request.form if keep else None,
+        checked=checked,
+        status=429,
+        sectors=sectors,
+        wait=message,
+    )
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
+
+
+def _comment_limited(limit):
+    """A late comment over a limit: the thanks page again with the text kept."""
+    desk, page = _desk_or_page((request.view_args or {}).get("code", ""))
+    if page:
+        return make_response(page)
+    try:
+        sid = submission.verify_submission_id(
+            _keys(), request.form.get("sid"), open_forms.binding(session_cookie)
+        )
+    except submission.SubmissionIdError:
+        return None  # not this browser's answer: the plain 429 page, as a 400 would be
+    stored = submission.find_by_submission_id(get_session(), sid)
+    if stored is None or stored.desk_id != desk.id:
+        return None  # only a stored answer is thanked for
+    seconds, message = _limited(limit)
+    page = render_template(
+        "public/thanks.html",
+        desk=desk,
+        sid=sid,
+        has_comment=False,
+        comment_error=message,
+        comment=(request.form.get("comment") or "")[:MAX_COMMENT],
+    )
+    return make_response(page, 429, {"Retry-After": str(seconds)})
+
+
 @bp.post("/s/<code>")
 @csrf.exempt  # checked in _submit, so a failure re-renders the form with the answers kept
-@limiter.limit("20 per minute;200 per hour")
-@limiter.limit("120 per minute", key_func=_desk_key)
+@limiter.limit(_client_limits, key_func=_client_key, on_breach=_survey_limited)
+@limiter.limit(_network_limits, key_func=_network_key, on_breach=_survey_limited)
+@limiter.limit("120 per minute", key_func=_desk_key, on_breach=_survey_limited)
 def survey_submit(code: str):
     desk, page = _desk_or_page(code)
     if page:
@@ -149,10 +324,17 @@ def _submit(desk, action: str, link: links.Claims | None = None):
             _keys(), request.form.get("sid"), open_forms.binding(session_cookie)
         )
     except (submission.SubmissionIdUnbound, submission.SubmissionIdExpired) as exc:
-        return _stale_form(desk, q, action, expired=isinstance(exc, submission.SubmissionIdExpired))
+        return _stale_form(
+            desk,
+            q,
+            action,
+            expired=isinstance(exc, submission.SubmissionIdExpired),
+            sectors=_asked_sectors(desk, link),
+        )
     except submission.SubmissionIdError:
         abort(400)
-    checked = check_form(request.form, q)
+    sectors = _asked_sectors(desk, link)
+    checked = check_form(request.form, q, [s.code for s in sectors])
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
@@ -174,6 +356,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
             values=request.form,
             checked=checked,
             status=400,
+            sectors=sectors,
         )
     ctx = submission.Context(
         desk_id=desk.id,
@@ -182,23 +365,25 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         submission_id=sid,
         locale=g.lang,
         client_ip=request.remote_addr,
-        device_id=request.cookies.get(DEVICE_COOKIE),
+        device_id=_device_id(),
+        sector_id=_sector_id(desk, checked, link),
     )
     if link is not None:
         ctx.channel = "link"
-        ctx.sector_id = links.sector_id(session, link.sector)
         ctx.procedure_code = link.procedure
         ctx.case_hash = link.case_hash
         if links.answered_elsewhere(session, link):  # through a link from before a rotation
             return render_template("public/case_done.html", desk=desk), 409
     try:
-        result = submission.store(session, ctx, checked, secret, settings().TIMEZONE)
+        result = submission.store(
+            session, ctx, checked, secret, settings().TIMEZONE, settings().BURST_PER_NETWORK
+        )
     except submission.CaseAlreadyAnswered:
         return render_template("public/case_done.html", desk=desk), 409
     return _thanks(desk, sid, result.has_comment)
 
 
-def _stale_form(desk, q, action: str, *, expired: bool):
+def _stale_form(desk, q, action: str, *, expired: bool, sectors=()):
     """A submission id this browser was not given, or too old: nothing is stored.
 
     An answer that was stored already (e.g. the session cookie was lost after
@@ -211,7 +396,7 @@ def _stale_form(desk, q, action: str, *, expired: bool):
     if stored is not None and stored.desk_id == desk.id:
         return _thanks(desk, posted, stored.has_comment, remember=False)
     keep = not _cross_site()
-    checked = check_form(request.form, q) if keep else CheckedForm()
+    checked = check_form(request.form, q, [s.code for s in sectors]) if keep else CheckedForm()
     if expired:
         message = _l("Phiếu đã mở quá 24 giờ. Câu trả lời vẫn được giữ, xin bấm Gửi lại.")
     elif keep:
@@ -227,6 +412,7 @@ def _stale_form(desk, q, action: str, *, expired: bool):
         values=request.form if keep else None,
         checked=checked,
         status=400,
+        sectors=sectors,
     )
 
 
@@ -252,12 +438,13 @@ def link_page(token: str):
         return page
     if links.case_answered(get_session(), claims):
         return render_template("public/case_done.html", desk=desk), 409
-    return _show_form(desk, url_for("public.link_submit", token=token))
+    return _show_form(desk, url_for("public.link_submit", token=token), claims)
 
 
 @bp.post("/l/<token>")
 @csrf.exempt  # checked in _submit
-@limiter.limit("20 per minute;200 per hour")
+@limiter.limit(_client_limits, key_func=_client_key, on_breach=_survey_limited)
+@limiter.limit(_network_limits, key_func=_network_key, on_breach=_survey_limited)
 def link_submit(token: str):
     # The case is checked by the unique case hash when storing, after the
     # submission id, so a replay of this link's own answer still gets thanks.
@@ -284,7 +471,8 @@ def _thanks(desk, sid: str, has_comment: bool, remember: bool = True):
 
 
 @bp.post("/s/<code>/y-kien")
-@limiter.limit("20 per minute")
+@limiter.limit(_client_limits, key_func=_client_key, on_breach=_comment_limited)
+@limiter.limit(_network_limits, key_func=_network_key, on_breach=_comment_limited)
 def late_comment(code: str):
     """A suggestion or complaint added from the thanks page."""
     desk, page = _desk_or_page(code)

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from survey.models import Unit
 from survey.posters.fonts import register_fonts
 from survey.posters.qr import draw_qr
-from survey.reports import charts
+from survey.reports import charts, texts
 from survey.reports import fmt as f
 from survey.reports.build import build_for
+from survey.reports.inputs import TargetInfo
 from survey.reports.selection import build_selection, latest_complete_month, latest_complete_quarter
 from survey.reports.texts import Gettext
 from survey.services import units
@@ -42,6 +43,11 @@ class BoardPeriod:
     shown: bool
     overall: float | None = None
     criteria: list[tuple[str, dict[str, str], float | None]] = field(default_factory=list)
+    # Below the minimum design (a short period, few days of responses): greyed, "for reference".
+    adequate: bool = True
+    # The target of the period's year and where it comes from (None: no target).
+    target: TargetInfo | None = None
+    year: int = 0
 
 
 @dataclass
@@ -73,9 +79,12 @@ def public_board(session: Session, code: str, *, today: date, min_n: int) -> Boa
         period = BoardPeriod(kind, start, end, quarter, n, shown=n >= min_n)
         if period.shown:
             period.overall = report.overall["estimate"]
+            period.adequate = report.overall.get("adequate", True)
             period.criteria = [
                 (c["code"], c["name"], c["estimate"]) for c in report.result["criteria"]
             ]
+            if report.targets.overall.threshold is not None:
+                period.target, period.year = report.targets.overall, report.targets.year
         periods.append(period)
     return Board(unit=unit, periods=periods, min_n=min_n)
 
@@ -97,6 +106,9 @@ class PeriodView:
     index: str = ""
     n: str = ""
     criteria: list[CriterionView] = field(default_factory=list)
+    adequate: bool = True
+    target: str = ""  # "Chỉ tiêu năm 2026: 85%"
+    target_source: str = ""  # where it comes from (texts.target_provenance)
 
 
 def _title(p: BoardPeriod, locale: str) -> str:
@@ -105,7 +117,18 @@ def _title(p: BoardPeriod, locale: str) -> str:
     return f.month(p.start, locale)
 
 
-def periods(board: Board, locale: str) -> list[PeriodView]:
+def _target(p: BoardPeriod, locale: str, _: Gettext) -> tuple[str, str]:
+    """The period's target and its provenance, naming units rather than staff."""
+    if p.target is None or p.target.threshold is None:
+        return "", ""
+    value = texts.target_percent(p.target.threshold, locale)
+    return (
+        _("Chỉ tiêu năm %(year)d: %(value)s", year=p.year, value=value),
+        texts.target_provenance(p.target, locale, _, public=True),
+    )
+
+
+def periods(board: Board, locale: str, _: Gettext = texts.plain) -> list[PeriodView]:
     out = []
     for p in board.periods:
         view = PeriodView(
@@ -114,8 +137,10 @@ def periods(board: Board, locale: str) -> list[PeriodView]:
             shown=p.shown,
         )
         if p.shown:
+            view.adequate = p.adequate
             view.index = f.pct(p.overall, locale)
             view.n = f.num(p.n, locale)
+            view.target, view.target_source = _target(p, locale, _)
             for _code, names, share in p.criteria:
                 name = names.get(locale) or names.get("vi", "")
                 view.criteria.append(
@@ -137,6 +162,12 @@ ACCENT = HexColor("#0a4a8a")
 MUTED = HexColor("#444444")
 LIGHT = HexColor("#e8edf2")
 BAR = HexColor("#5b86b8")
+SMALL = HexColor("#7d8791")
+
+
+def small_text(_: Gettext) -> str:
+    """Under a period below the minimum design (the page says the same)."""
+    return _("Số phiếu hoặc số ngày khảo sát còn ít: kết quả chỉ để tham khảo.")
 
 
 def _wrap(c: Canvas, text: str, font: str, size: float, width: float) -> list[str]:
@@ -181,7 +212,7 @@ def poster(board: Board, url: str, locale: str, _: Gettext) -> bytes:
     col_w = (inner - 8 * mm) / 2
     top = y
     lowest = y
-    for i, p in enumerate(periods(board, locale)):
+    for i, p in enumerate(periods(board, locale, _)):
         x = margin + i * (col_w + 8 * mm)
         y = top
         c.setFillColor(ACCENT)
@@ -207,13 +238,23 @@ def poster(board: Board, url: str, locale: str, _: Gettext) -> bytes:
         c.setFont(regular, 10.5)
         c.drawString(x, y - 2 * mm, _("Chỉ số hài lòng chung"))
         y -= 17 * mm
-        c.setFillColor(ACCENT)
+        c.setFillColor(ACCENT if p.adequate else SMALL)
         c.setFont(bold, 40)
         c.drawString(x, y, p.index)
         y -= 6.5 * mm
         c.setFillColor(MUTED)
         c.setFont(regular, 10)
         c.drawString(x, y, _("Dựa trên %(n)s phiếu đánh giá", n=p.n))
+        if not p.adequate:
+            for line in _wrap(c, small_text(_), regular, 9.5, col_w):
+                y -= 4.5 * mm
+                c.setFont(regular, 9.5)
+                c.drawString(x, y, line)
+        if p.target:
+            for line in _wrap(c, f"{p.target} — {p.target_source}", regular, 8.5, col_w):
+                y -= 4.2 * mm
+                c.setFont(regular, 8.5)
+                c.drawString(x, y, line)
         y -= 4 * mm
         for crit in p.criteria:
             lines = _wrap(c, crit.name, regular, 11, col_w - 18 * mm)

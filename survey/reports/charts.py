@@ -15,6 +15,8 @@ ACCENT = "#0a4a8a"
 BAND = "#c5d6ea"
 BAR = "#5b86b8"
 BAR_BG = "#e8edf2"
+# An estimate below the minimum design: greyed, it concludes nothing.
+BAR_SMALL = "#b4bcc4"
 TARGET = "#a50e0e"
 GRID = "#d5dce3"
 MUTED = "#4a5560"
@@ -71,7 +73,8 @@ def interval_cell(
     s.rect(_x(lo, lo, hi), 4, _x(hi, lo, hi) - _x(lo, lo, hi), CELL_H - 8, BAR_BG)
     if estimate is not None:
         if bar:
-            s.rect(_x(lo, lo, hi), 5, _x(estimate, lo, hi) - _x(lo, lo, hi), CELL_H - 10, BAR)
+            fill = BAR_SMALL if small else BAR
+            s.rect(_x(lo, lo, hi), 5, _x(estimate, lo, hi) - _x(lo, lo, hi), CELL_H - 10, fill)
         if low is not None and high is not None:
             x1, x2 = _x(low, lo, hi), _x(high, lo, hi)
             s.line(x1, mid, x2, mid, TEXT, 1.5)
@@ -79,7 +82,7 @@ def interval_cell(
             s.line(x2, mid - 5, x2, mid + 5, TEXT, 1.5)
         if not bar:
             if small:
-                s.circle(_x(estimate, lo, hi), mid, 4.5, "#ffffff", ACCENT, 2)
+                s.circle(_x(estimate, lo, hi), mid, 4.5, "#ffffff", BAR_SMALL, 2)
             else:
                 s.circle(_x(estimate, lo, hi), mid, 4.5, ACCENT)
     if target is not None and lo <= target <= hi:
@@ -113,8 +116,9 @@ def overall_gauge(
     target: float | None,
     locale: str = "vi",
     title: str = "",
+    small: bool = False,
 ) -> Scene:
-    """A 0-100% bar with the interval and the target marked and labelled."""
+    """A 0-100% bar with the interval and the target marked and labelled (grey if ``small``)."""
     w, h = 380.0, 58.0
     s = Scene(w, h, title)
     pad = 8.0
@@ -124,7 +128,7 @@ def overall_gauge(
 
     s.rect(x(0), 8, x(1) - x(0), 20, BAR_BG, rx=3)
     if estimate is not None:
-        s.rect(x(0), 8, x(estimate) - x(0), 20, BAR, rx=3)
+        s.rect(x(0), 8, x(estimate) - x(0), 20, BAR_SMALL if small else BAR, rx=3)
         if low is not None and high is not None:
             s.line(x(low), 18, x(high), 18, TEXT, 2)
             s.line(x(low), 11, x(low), 25, TEXT, 2)

@@ -149,11 +149,12 @@ def codebook_rows(session: Session, sel: Selection) -> list[list[str]]:
     out.append(
         [
             "questionnaire",
-            sel.version.key,
-            q.title.get("vi", ""),
-            "Mẫu phiếu của các phiếu trong tệp",
+            "",
+            "Mẫu phiếu",
+            "Mẫu phiếu mà người dân đã trả lời; câu hỏi không có trong mẫu đó để trống",
         ]
     )
+    out += [["questionnaire", key, q.title.get("vi", ""), ""] for key in sel.form_key.split("+")]
     return out
 
 

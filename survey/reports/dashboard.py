@@ -27,9 +27,10 @@ class Row:
     verdict_label: str
     more_needed: str | None
     target: str
-    small: bool
+    small: bool  # below the minimum design: greyed, no interval, no "cần thêm"
     chart: Markup
     n_text: str = ""
+    tag: str = ""  # why it is small ("ít phiếu", "ít ngày khảo sát")
     extra: dict = field(default_factory=dict)
 
 
@@ -59,11 +60,12 @@ def _row(
     hi=1.0,
     bar=True,
 ) -> Row:
-    small = n < SMALL_N
+    small = not texts.adequate(stat)
+    low, high = texts.shown_interval(stat)
     chart = charts.interval_cell(
         stat["estimate"],
-        stat["ci_low"],
-        stat["ci_high"],
+        low,
+        high,
         stat["target"],
         lo=lo,
         hi=hi,
@@ -76,14 +78,15 @@ def _row(
         name=name,
         n=n,
         estimate=f.pct(stat["estimate"], locale),
-        interval=f.interval(stat["ci_low"], stat["ci_high"], locale),
+        interval=f.interval(low, high, locale),
         verdict=stat["verdict"],
         verdict_label=texts.verdict_label(stat["verdict"], _),
-        more_needed=f.num(stat["more_needed"], locale) if stat["more_needed"] else None,
+        more_needed=texts.more_needed_text(stat, locale, _),
         target=f.pct(stat["target"], locale, 0) if stat["target"] is not None else "",
         small=small,
         chart=chart,
         n_text=f.num(n, locale),
+        tag=texts.small_tag(stat, _),
     )
 
 
@@ -100,11 +103,7 @@ def criteria_table(report: Report, locale: str, _: Gettext) -> Table:
 def ranking(report: Report, name: str, title: str, locale: str, _: Gettext) -> Table:
     entries = report.ranked(name)
     lo, hi = charts.axis_range(
-        [
-            v
-            for e in entries
-            for v in (e["overall"]["ci_low"], e["overall"]["ci_high"], e["overall"]["target"])
-        ]
+        [v for e in entries for v in (*texts.shown_interval(e["overall"]), e["overall"]["target"])]
     )
     rows = []
     rates = report.rates.get(name, {})
@@ -141,9 +140,10 @@ class ItemRow:
     interval: str
     mean: str
     small: bool
+    tag: str = ""
 
 
-def item_rows(report: Report, locale: str) -> list[ItemRow]:
+def item_rows(report: Report, locale: str, _: Gettext = texts.plain) -> list[ItemRow]:
     q = report.questionnaire
     item_texts = {it.code: text_of(it.text, locale) for it in q.items()}
     return [
@@ -154,11 +154,12 @@ def item_rows(report: Report, locale: str) -> list[ItemRow]:
             n=f.num(i["n"], locale),
             n_na=f.num(i["n_na"], locale),
             estimate=f.pct(i["estimate"], locale),
-            interval=f.interval(i["ci_low"], i["ci_high"], locale),
+            interval=f.interval(*texts.shown_interval(i), locale),
             mean=f.num(i["mean_score"]["estimate"], locale, 2)
             if i["mean_score"]["estimate"] is not None
             else f.DASH,
-            small=i["n"] < SMALL_N,
+            small=not texts.adequate(i),
+            tag=texts.small_tag(i, _),
         )
         for i in report.result["items"]
     ]
@@ -171,6 +172,7 @@ class TrendRow:
     estimate: str
     interval: str
     small: bool
+    tag: str = ""
 
 
 def trend(report: Report, locale: str, _: Gettext) -> tuple[Markup | None, list[TrendRow]]:
@@ -182,16 +184,18 @@ def trend(report: Report, locale: str, _: Gettext) -> tuple[Markup | None, list[
     for e in months:
         m = date.fromisoformat(e["key"] + "-01")
         o = e["overall"]
+        # A month below the minimum design is a dot without a band.
         points.append(
-            (f.month(m, locale, short=True).split("/")[0], o["estimate"], o["ci_low"], o["ci_high"])
+            (f.month(m, locale, short=True).split("/")[0], o["estimate"], *texts.shown_interval(o))
         )
         rows.append(
             TrendRow(
                 f.month(m, locale),
                 f.num(e["n"], locale),
                 f.pct(o["estimate"], locale),
-                f.interval(o["ci_low"], o["ci_high"], locale),
-                e["n"] < SMALL_N,
+                f.interval(*texts.shown_interval(o), locale),
+                not texts.adequate(o),
+                texts.small_tag(o, _),
             )
         )
     chart = charts.trend_chart(
@@ -213,19 +217,28 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
     return {
         "overall": {
             "estimate": f.pct(o["estimate"], locale),
-            "interval": f.interval(o["ci_low"], o["ci_high"], locale),
+            "interval": f.interval(*texts.shown_interval(o), locale),
+            # Below the minimum design: the share greyed with its n and why, nothing else.
+            "adequate": texts.adequate(o),
+            "n": f.num(o["n"], locale),
+            "greyed": not texts.adequate(o) and o["estimate"] is not None,
+            "small_text": None
+            if texts.adequate(o)
+            else texts.small_sample_text(o["n"], r["design"].get("n_days"), locale, _),
             "verdict": o["verdict"],
             "verdict_label": texts.verdict_label(o["verdict"], _),
-            "more_needed": f.num(o["more_needed"], locale) if o["more_needed"] else None,
+            "more_needed": texts.more_needed_text(o, locale, _),
             "target": f.pct(o["target"], locale, 0) if o["target"] is not None else None,
             "target_text": texts.target_text(report, locale, _),
+            # Every target judged against, with where it comes from.
+            "target_lines": texts.target_lines(report, locale, _),
             "gauge": charts.overall_gauge(
                 o["estimate"],
-                o["ci_low"],
-                o["ci_high"],
+                *texts.shown_interval(o),
                 o["target"],
                 locale,
                 title=_("Chỉ số hài lòng chung"),
+                small=not texts.adequate(o),
             ).svg("gauge"),
             "mean": f.num(mean, locale, 2) if mean is not None else None,
             "level": f.pct(r["level"], locale, 0),
@@ -237,9 +250,26 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
             "rate": f.pct(rate.share, locale) if rate and rate.share is not None else None,
             "volume": f.num(rate.volume, locale) if rate else None,
             "rate_responses": f.num(rate.responses, locale) if rate else None,
+            # Shown when one form is counted: received = counted + excluded + other forms.
+            "other_forms": f.num(report.selection.other_versions, locale)
+            if report.selection.version is not None
+            else None,
+            "forms": texts.forms_text(report, locale, _),
         },
+        "weighting_cells": [
+            {
+                "desk": c.desk_name or c.desk,
+                "unit": c.unit,
+                "treatment": c.treatment,
+                "months": ", ".join(
+                    texts.month_words(m, _)
+                    for m in (c.missing if c.treatment == "collapsed" else c.months)
+                ),
+            }
+            for c in report.treated_cells
+        ],
         "criteria": criteria_table(report, locale, _),
-        "items": item_rows(report, locale),
+        "items": item_rows(report, locale, _),
         "rankings": [
             ranking(report, "unit", _("Đơn vị"), locale, _),
             ranking(report, "desk", _("Quầy"), locale, _),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from survey.reports.build import Report
 from survey.reports.selection import Selection
-from survey.reports.texts import note_text
+from survey.reports.texts import note_text, target_lines
 
 MIMETYPES = {
     "json": "application/json",
@@ -50,7 +50,9 @@ def to_json(report: Report) -> dict:
         "report": {
             "generated_at": report.generated_at.isoformat(timespec="seconds") + "Z",
             "weighting": "desk_month_volumes" if report.weighted else "none",
+            "weighting_cells": [c.as_json() for c in report.weighting_cells],
             "responses_received": report.n_received,
+            "responses_other_forms": report.selection.other_versions,
             "response_rate": None
             if rate is None
             else {"responses": rate.responses, "volume": rate.volume, "rate": rate.share},
@@ -61,6 +63,8 @@ def to_json(report: Report) -> dict:
                 "sector_groups": {
                     code: info.threshold for code, info in report.targets.groups.items()
                 },
+                # Where each target comes from, as the dashboard words it.
+                "provenance": target_lines(report),
             },
             "notes": [note_text(n) for n in report.notes],
             "labels": {

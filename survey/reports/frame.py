@@ -1,7 +1,10 @@
 """The tidy table ``analysis.analyze`` takes, read from the database for a selection.
 
 ``read_frame`` builds one row per response with ``response_id, unit, desk,
-sector, sector_group, day, excluded, flags`` and one column per item code.
+sector, sector_group, day, excluded, flags, questionnaire`` (the form it
+answered, "standard@1") and one column per item code of the selection's
+questionnaire: by default the union of every form answered, so an item a
+response's form does not ask is "not answered" (0) in its row.
 The answers are pivoted in SQL (one row per response comes back, not one per
 answer) and read in chunks; item columns are int8 in the encoding
 ``analysis.tidy`` accepts as is (1..5, -1 = N/A, 0 = not answered).
@@ -30,7 +33,17 @@ NONE_CODE = "_NONE"
 CHUNK = 20_000
 NA_VALUE = -1
 BLANK_VALUE = 0
-BASE_COLUMNS = ("response_id", "unit", "desk", "sector", "sector_group", "day", "excluded", "flags")
+BASE_COLUMNS = (
+    "response_id",
+    "unit",
+    "desk",
+    "sector",
+    "sector_group",
+    "day",
+    "excluded",
+    "flags",
+    "questionnaire",
+)
 
 Progress = Callable[[int], None]
 
@@ -56,6 +69,7 @@ class Lookup:
     sectors: dict[int, tuple[str, str, str]]  # id -> (code, name, group code)
     groups: dict[str, str]  # code -> name
     desks: dict[int, tuple[str, str, int]] = field(default_factory=dict)
+    forms: dict[int, str] = field(default_factory=dict)  # questionnaire version id -> key
 
     @classmethod
     def load(cls, session: Session, sel: Selection) -> Lookup:
@@ -75,6 +89,7 @@ class Lookup:
                 )
             },
             groups={code: name for code, name in group_by_id.values()},
+            forms={v.id: v.key for v, _n in sel.versions} | {v.id: v.key for v in sel.forms},
         )
 
     def add_desks(self, session: Session, ids) -> None:
@@ -118,6 +133,7 @@ def _pivot_statement(sel: Selection, item_codes: list[str], extra: tuple = ()):
         Response.sector_id,
         Response.day,
         Response.quality_flags,
+        Response.questionnaire_version_id,
         *extra,
     )
     return (
@@ -145,7 +161,7 @@ def iter_chunks(
     extra_columns = extra_columns or {}
     codes = sel.questionnaire.all_item_codes()
     stmt = _pivot_statement(sel, codes, tuple(extra_columns.values()))
-    names = ["_id", "_unit", "_desk", "_sector", "day", "_flags", *extra_columns, *codes]
+    names = ["_id", "_unit", "_desk", "_sector", "day", "_flags", "_form", *extra_columns, *codes]
     result = session.execute(stmt.execution_options(yield_per=chunk))
     for part in result.partitions(chunk):
         raw = pd.DataFrame.from_records(part, columns=names)
@@ -166,6 +182,7 @@ def _tidy(raw: pd.DataFrame, lookup: Lookup, extra: list[str], codes: list[str])
             "day": pd.to_datetime(raw["day"]),
             "excluded": raw["_flags"].fillna("").astype(str).ne(""),
             "flags": raw["_flags"].fillna("").astype(str),
+            "questionnaire": raw["_form"].map(lookup.forms).fillna("").astype(str),
         }
     )
     for name in extra:
@@ -186,6 +203,7 @@ def empty_frame(sel: Selection, extra: list[str] | None = None) -> pd.DataFrame:
             "day": pd.Series(dtype="datetime64[ns]"),
             "excluded": pd.Series(dtype=bool),
             "flags": pd.Series(dtype=object),
+            "questionnaire": pd.Series(dtype=object),
         }
     )
     for name in extra or ():

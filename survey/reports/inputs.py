@@ -49,18 +49,19 @@ def desk_volumes(session: Session, sel: Selection) -> pd.DataFrame:
 
 
 def response_counts(session: Session, sel: Selection) -> pd.DataFrame:
-    """Counted responses (not flagged, every questionnaire version) per desk, unit and month.
+    """Counted responses (not flagged) per desk, unit and month, of the forms the report covers.
 
-    The numerator of response rates: a citizen who answered the short form
-    answered all the same.  Columns ``desk``, ``unit`` (codes), ``month``
-    ("YYYY-MM") and ``n``.
+    The numerator of response rates, the same responses as the headline's:
+    every form by default (a citizen who answered the short form answered all
+    the same), only the picked form when one is picked.  Columns ``desk``,
+    ``unit`` (codes), ``month`` ("YYYY-MM") and ``n``.
     """
     year, month = extract("year", Response.day), extract("month", Response.day)
     stmt = (
         select(Desk.code, Unit.code, year, month, func.count())
         .join(Desk, Response.desk_id == Desk.id)
         .join(Unit, Response.unit_id == Unit.id)
-        .where(*filters(sel, version=False), Response.quality_flags == "")
+        .where(*filters(sel), Response.quality_flags == "")
         .group_by(Desk.code, Unit.code, year, month)
     )
     rows = [(d, u, f"{int(y):04d}-{int(m):02d}", int(n)) for d, u, y, m, n in session.execute(stmt)]
@@ -70,9 +71,17 @@ def response_counts(session: Session, sel: Selection) -> pd.DataFrame:
 # --- targets ------------------------------------------------------------------
 @dataclass
 class TargetInfo:
+    """A target and where it comes from (``texts.target_provenance`` words it)."""
+
     threshold: float | None
-    source: str = ""
+    source: str = ""  # the plan or decision
     unit_code: str = ""  # the unit that set it (inherited from there)
+    unit_name: str = ""
+    inherited: bool = False  # set at an ancestor of the selection's unit
+    set_by: str = ""  # full name of who set it; "" when not recorded
+    # Set at the selection's unit: the target it would inherit, if any.
+    inherited_threshold: float | None = None
+    decided_by: str = ""  # set below the inherited one: the deciding unit
 
 
 @dataclass
@@ -85,11 +94,24 @@ class Targets:
     by: dict[str, dict[str, float]]
 
 
-def _info(session: Session, target) -> TargetInfo:
+def _info(session: Session, target, unit: Unit | None = None) -> TargetInfo:
+    """``target`` with its provenance as seen from ``unit`` (the selection's unit)."""
     if target is None:
         return TargetInfo(None)
-    unit = session.get(Unit, target.unit_id)
-    return TargetInfo(target.threshold, target.source, unit.code if unit else "")
+    owner = session.get(Unit, target.unit_id)
+    if unit is None:
+        return TargetInfo(target.threshold, target.source, owner.code if owner else "")
+    p = org_targets.provenance(session, target, unit)
+    return TargetInfo(
+        target.threshold,
+        p.source,
+        p.unit_code,
+        unit_name=p.unit_name,
+        inherited=p.inherited,
+        set_by=p.set_by,
+        inherited_threshold=p.inherited_threshold,
+        decided_by=p.decided_by,
+    )
 
 
 def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Targets:
@@ -97,20 +119,23 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
 
     The overall index is judged against the selection's own target: the sector
     group's when the selection is one group (or one sector of a group).  Each
-    breakdown value gets its own: a unit its inherited target, a desk its
-    unit's, a sector group (and its sectors) the group target.
+    breakdown value gets its own: a unit its inherited target, a sector group
+    (and its sectors) the group target, a desk its group's own target when
+    all its counted responses are in one such group, else its unit's.
     """
     year = sel.end.year
     group = sel.group
     if group is None and sel.sector is not None and sel.sector.group_id is not None:
         group = session.get(SectorGroup, sel.sector.group_id)
     overall = _info(
-        session, org_targets.effective_target(session, sel.unit, year, group.id if group else None)
+        session,
+        org_targets.effective_target(session, sel.unit, year, group.id if group else None),
+        sel.unit,
     )
     groups: dict[str, TargetInfo] = {}
     for grp in org_sectors.list_groups(session):
         groups[grp.code] = _info(
-            session, org_targets.effective_target(session, sel.unit, year, grp.id)
+            session, org_targets.effective_target(session, sel.unit, year, grp.id), sel.unit
         )
     by: dict[str, dict[str, float]] = {"sector_group": {}, "sector": {}, "unit": {}, "desk": {}}
     for code, info in groups.items():
@@ -134,10 +159,26 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
             t = org_targets.effective_target(session, unit, year, group.id if group else None)
             if t is not None:
                 by["unit"][code] = t.threshold
-        # A desk is judged against the target of the unit its responses were recorded at.
+        # A desk whose counted responses all lie in one sector group with a
+        # target of its own (a land desk: 75%) is judged against it, the very
+        # threshold of those sectors' rows, so the desk and sector rankings never
+        # disagree; any other desk against the target of the unit its responses
+        # were recorded at.
+        own_group_target = {
+            grp.code
+            for grp in org_sectors.list_groups(session)
+            if (t := org_targets.effective_target(session, sel.unit, year, grp.id)) is not None
+            and t.sector_group_id is not None
+        }
         desk_unit = frame.groupby("desk")["unit"].agg(lambda s: s.mode().iat[0])
+        counted = frame.loc[~frame["excluded"].astype(bool)]
+        desk_groups = counted.groupby("desk")["sector_group"].agg(set)
         for desk_code, unit_code in desk_unit.items():
-            if unit_code in by["unit"]:
+            grps = desk_groups.get(desk_code, set())
+            grp_code = next(iter(grps)) if len(grps) == 1 else None
+            if grp_code in own_group_target and grp_code in by["sector_group"]:
+                by["desk"][desk_code] = by["sector_group"][grp_code]
+            elif unit_code in by["unit"]:
                 by["desk"][desk_code] = by["unit"][unit_code]
     return Targets(year=year, overall=overall, groups=groups, by=by)
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from survey.posters.fonts import register_fonts
 from survey.reports import charts, inputs, texts
 from survey.reports import fmt as f
-from survey.reports.build import SMALL_N, Report
+from survey.reports.build import Report
 from survey.text import clean_for_file
 
 LOCALE = "vi"
@@ -56,6 +56,10 @@ class _Styles:
         )
         self.body = ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13, spaceAfter=3)
         self.big = ParagraphStyle("big", fontName=bold, fontSize=20, leading=26, spaceAfter=2)
+        # Below the minimum design the share is greyed: it concludes nothing.
+        self.big_small = ParagraphStyle(
+            "bigsmall", parent=self.big, textColor=colors.HexColor("#7d8791")
+        )
         self.cell = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10)
         self.cell_bold = ParagraphStyle("cellb", fontName=bold, fontSize=8, leading=10)
         self.cell_num = ParagraphStyle("celln", parent=self.cell, alignment=TA_RIGHT)
@@ -104,11 +108,19 @@ def _stat_cells(s: dict, n: int) -> list[str]:
     return [
         f.num(n, LOCALE),
         f.pct(s["estimate"], LOCALE),
-        f.interval(s["ci_low"], s["ci_high"], LOCALE),
+        f.interval(*texts.shown_interval(s), LOCALE),
         f.pct(s["target"], LOCALE, 0) if s["target"] is not None else "",
         texts.verdict_label(s["verdict"]),
-        f.num(s["more_needed"], LOCALE) if s["more_needed"] else "",
+        _more(s),
     ]
+
+
+def _more(s: dict) -> str:
+    """ "1.240 để khẳng định Đạt" (a plausible count only)."""
+    if not texts.more_needed_text(s, LOCALE):
+        return ""
+    confirms = "Đạt" if s["more_needed_direction"] == "to_confirm_pass" else "Không đạt"
+    return f"{f.num(s['more_needed'], LOCALE)} để khẳng định {confirms}"
 
 
 STAT_HEAD = [
@@ -135,7 +147,7 @@ def _scope(report: Report, st: _Styles) -> list:
     if sel.sector:
         facts.append(f"Lĩnh vực: {sel.sector.name}.")
     facts.append(
-        f"Mẫu phiếu: {report.questionnaire.title.get('vi', '')} ({sel.version.key}), "
+        f"Mẫu phiếu: {texts.forms_text(report)}, "
         f"{len(report.questionnaire.criteria)} tiêu chí, {len(report.questionnaire.items())} câu hỏi."
     )
     n_units = len(report.result["groups"].get("unit", []))
@@ -158,10 +170,7 @@ def _verdicts(report: Report, st: _Styles) -> list:
     rows = [["Phạm vi", *STAT_HEAD]]
     o = report.overall
     rows.append(["Chỉ số hài lòng chung", *_stat_cells(o, o["n"])])
-    sources = []
     t = report.targets.overall
-    if t.threshold is not None:
-        sources.append(f"Chung: {f.pct(t.threshold, LOCALE, 0)} — {t.source or t.unit_code}")
     groups = {e["key"]: e for e in report.result["groups"].get("sector_group", [])}
     for code, info in report.targets.groups.items():
         entry = groups.get(code)
@@ -170,15 +179,11 @@ def _verdicts(report: Report, st: _Styles) -> list:
         rows.append(
             [report.label("sector_group", code), *_stat_cells(entry["overall"], entry["n"])]
         )
-        if info.source:
-            sources.append(
-                f"{report.label('sector_group', code)}: {f.pct(info.threshold, LOCALE, 0)} — {info.source}"
-            )
     out = [_table(rows, [WIDTH - sum(STAT_W)] + STAT_W, st)]
     if t.threshold is None:
         out.append(_p(f"Chưa có chỉ tiêu năm {report.targets.year} cho đơn vị này.", st.body))
-    for s in sources:
-        out.append(_p("Nguồn chỉ tiêu — " + s, st.body))
+    for line in texts.target_lines(report, LOCALE):
+        out.append(_p("Nguồn chỉ tiêu — " + line, st.body))
     return out
 
 
@@ -193,8 +198,8 @@ def _breakdown(report: Report, name: str, st: _Styles, title: str) -> list:
             label = f.month(date.fromisoformat(e["key"] + "-01"), LOCALE)
         if name == "desk" and len(report.labels.units) > 1:
             label += f" ({report.labels.desk_units.get(e['key']) or e['key']})"
-        if e["n"] < SMALL_N:
-            label += " (ít phiếu)"
+        if not texts.adequate(e["overall"]):
+            label += f" ({texts.small_tag(e['overall'])})"
         rows.append([label, *_stat_cells(e["overall"], e["n"])])
     return [_table(rows, [WIDTH - sum(STAT_W)] + STAT_W, st)]
 
@@ -213,7 +218,7 @@ def _items(report: Report, st: _Styles) -> list:
                 f.num(i["n"], LOCALE),
                 f.num(i["n_na"], LOCALE),
                 f.pct(i["estimate"], LOCALE),
-                f.interval(i["ci_low"], i["ci_high"], LOCALE),
+                f.interval(*texts.shown_interval(i), LOCALE),
                 f.num(mean, LOCALE, 2) if mean is not None else "",
             ]
         )
@@ -281,9 +286,19 @@ def render(session: Session, report: Report) -> bytes:
         _p("1. Phạm vi và mẫu khảo sát", st.h),
         *_scope(report, st),
         _p("2. Kết quả chung", st.h),
-        _p(f"Chỉ số hài lòng chung: {f.pct(o['estimate'], LOCALE)}", st.big),
         _p(
-            f"Khoảng tin cậy {f.pct(r['level'], LOCALE, 0)}: {f.interval(o['ci_low'], o['ci_high'], LOCALE)}. "
+            f"Chỉ số hài lòng chung: {f.pct(o['estimate'], LOCALE)}",
+            st.big if texts.adequate(o) else st.big_small,
+        ),
+        _p(
+            (
+                f"Khoảng tin cậy {f.pct(r['level'], LOCALE, 0)}: "
+                f"{f.interval(o['ci_low'], o['ci_high'], LOCALE)}. "
+                if texts.adequate(o)
+                else (f"n = {f.num(o['n'], LOCALE)}. " if o["n"] else "")
+                + texts.small_sample_text(o["n"], r["design"].get("n_days"), LOCALE)
+                + " "
+            )
             + (
                 f"Điểm trung bình {f.num(r['mean_score']['estimate'], LOCALE, 2)}/5."
                 if r["mean_score"]["estimate"] is not None
@@ -295,8 +310,9 @@ def render(session: Session, report: Report) -> bytes:
     ]
     if o["verdict"]:
         verdict = f"Kết luận: {texts.verdict_label(o['verdict'])}"
-        if o["more_needed"]:
-            verdict += f" — cần thêm khoảng {f.num(o['more_needed'], LOCALE)} phiếu để kết luận."
+        more = texts.more_needed_text(o, LOCALE)
+        if more:
+            verdict += f" — {more[0].lower()}{more[1:]} (nếu kết quả giữ nguyên)."
         story.append(_p(verdict, st.body))
     story += [_p("3. Đánh giá so với chỉ tiêu", st.h), *_verdicts(report, st)]
 
@@ -305,7 +321,7 @@ def render(session: Session, report: Report) -> bytes:
     for c in r["criteria"]:
         name = c["name"].get("vi", c["code"])
         crit_rows.append([name, *_stat_cells(c, c["n"])])
-        bars.append((name, c["estimate"], c["ci_low"], c["ci_high"]))
+        bars.append((name, c["estimate"], *texts.shown_interval(c)))
     story += [
         _p("4. Kết quả theo tiêu chí", st.h),
         charts.labelled_bars(bars, o["target"], LOCALE, width=WIDTH, label_width=205).drawing(),
@@ -318,8 +334,7 @@ def render(session: Session, report: Report) -> bytes:
             (
                 f.month(date.fromisoformat(e["key"] + "-01"), LOCALE, short=True).split("/")[0],
                 e["overall"]["estimate"],
-                e["overall"]["ci_low"],
-                e["overall"]["ci_high"],
+                *texts.shown_interval(e["overall"]),
             )
             for e in months
         ]

@@ -2,7 +2,12 @@
 
 ``resolve`` turns request or command-line values (codes and dates) into a
 ``Selection``: a unit subtree, a period, optionally a desk, a sector and/or a
-sector group, and one questionnaire version.  It raises ``access.Forbidden``
+sector group, and the questionnaire forms it covers.  By default that is every
+form answered in the selection, analysed as one (``questionnaires.combine``);
+a form picked explicitly (``questionnaire="standard@1"``) restricts it to that
+form.  Forms that cannot be combined are never merged silently: the default
+then covers the form with most responses and ``fallback`` says why, so the
+report can tell how many responses it leaves out.  It raises ``access.Forbidden``
 for anything outside the user's units and ``SelectionError`` for values that
 do not exist or do not fit together.  Access is enforced here, so every page,
 export and command that reads results goes through the same check.
@@ -13,11 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from questionnaires.combine import IncompatibleForms, combined
 from questionnaires.model import Questionnaire
 from survey.models import Desk, QuestionnaireVersion, Response, Sector, SectorGroup, Unit
 from survey.services import access, units
@@ -90,21 +97,44 @@ class Selection:
     unit_ids: frozenset[int]
     start: date
     end: date
-    version: QuestionnaireVersion
+    # The one form the figures are restricted to; None: every form (the default).
+    version: QuestionnaireVersion | None
+    # The forms the figures cover (every answered one by default, else ``version``).
+    forms: tuple[QuestionnaireVersion, ...] = ()
     # Every questionnaire version answered in the selection, with its responses.
     versions: tuple[tuple[QuestionnaireVersion, int], ...] = ()
     desk: Desk | None = None
     sector: Sector | None = None
     group: SectorGroup | None = None
+    # Why the default could not cover every form ("" when it does): an
+    # ``IncompatibleForms.reason``; ``version`` is then the most answered form.
+    fallback: str = ""
+
+    @cached_property
+    def questionnaire(self) -> Questionnaire:
+        """The forms covered, as one questionnaire (the union of their items)."""
+        return combined([qsvc.definition(v) for v in self.forms])
 
     @property
-    def questionnaire(self) -> Questionnaire:
-        return qsvc.definition(self.version)
+    def picked(self) -> bool:
+        """Whether one form was asked for explicitly (not the default)."""
+        return self.version is not None and not self.fallback
+
+    @property
+    def form_key(self) -> str:
+        """The keys of the forms covered: "standard@1" or "short@1+standard@1"."""
+        return "+".join(sorted(v.key for v in self.forms))
+
+    @property
+    def n_received(self) -> int:
+        """Responses of the selection in the database, every form, flagged or not."""
+        return sum(n for _v, n in self.versions)
 
     @property
     def other_versions(self) -> int:
-        """Responses of the selection answered on another questionnaire version."""
-        return sum(n for v, n in self.versions if v.id != self.version.id)
+        """Responses of the selection answered on a form the figures do not cover."""
+        ids = {v.id for v in self.forms}
+        return sum(n for v, n in self.versions if v.id not in ids)
 
     def meta(self) -> dict:
         """What was selected, JSON-ready (exports carry it)."""
@@ -117,18 +147,25 @@ class Selection:
             "sector_group": {"code": self.group.code, "name": self.group.name}
             if self.group
             else None,
-            "questionnaire": self.version.key,
+            "questionnaire": self.form_key,
+            "questionnaires": [
+                {"key": v.key, "responses": n, "counted": any(f.id == v.id for f in self.forms)}
+                for v, n in self.versions
+            ],
+            "questionnaire_picked": self.picked,
+            "questionnaire_fallback": self.fallback or None,
             "other_questionnaire_responses": self.other_versions,
         }
 
     def args(self) -> dict[str, str]:
-        """The selection as query-string values (codes and ISO dates)."""
+        """The selection as query-string values (codes and ISO dates; ``q`` only if picked)."""
         out = {
             "unit": self.unit.code,
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
-            "q": self.version.key,
         }
+        if self.picked:
+            out["q"] = self.version.key  # type: ignore[union-attr]
         if self.desk:
             out["desk"] = self.desk.code
         if self.sector:
@@ -213,7 +250,7 @@ def build_selection(
         unit_ids=unit_ids,
         start=start,
         end=end,
-        version=None,  # type: ignore[arg-type]
+        version=None,
         desk=desk,
         sector=found_sector,
         group=found_group,
@@ -234,28 +271,37 @@ def build_selection(
     versions = tuple(
         sorted(((rows[i], int(n)) for i, n in counts.items()), key=lambda p: (-p[1], -p[0].id))
     )
+    fallback = ""
     if questionnaire:
         chosen = _version_by_key(session, questionnaire)
         if chosen is None:
             raise SelectionError("q", "unknown_questionnaire", questionnaire[:40])
+        forms: tuple[QuestionnaireVersion, ...] = (chosen,)
     elif versions:
-        chosen = versions[0][0]
+        chosen, forms = None, tuple(v for v, _n in versions)
+        try:
+            combined([qsvc.definition(v) for v in forms])
+        except IncompatibleForms as exc:
+            chosen, forms, fallback = versions[0][0], (versions[0][0],), exc.reason
     else:
-        chosen = qsvc.latest(session) or session.scalar(
+        latest = qsvc.latest(session) or session.scalar(
             select(QuestionnaireVersion).order_by(QuestionnaireVersion.id.desc()).limit(1)
         )
-        if chosen is None:
+        if latest is None:
             raise SelectionError("q", "no_questionnaire")
+        chosen, forms = None, (latest,)
     return Selection(
         unit=unit,
         unit_ids=unit_ids,
         start=start,
         end=end,
         version=chosen,
+        forms=forms,
         versions=versions,
         desk=desk,
         sector=found_sector,
         group=found_group,
+        fallback=fallback,
     )
 
 
@@ -271,7 +317,10 @@ def _version_by_key(session: Session, key: str) -> QuestionnaireVersion | None:
 
 
 def filters(sel: Selection, version: bool = True) -> list:
-    """WHERE clauses on ``responses`` for the selection (the scope is the unit subtree)."""
+    """WHERE clauses on ``responses`` for the selection (the scope is the unit subtree).
+
+    ``version=False`` drops the form restriction (a picked form, or the fallback).
+    """
     out = [
         Response.unit_id.in_(sorted(sel.unit_ids)),
         Response.day >= sel.start,

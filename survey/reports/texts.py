@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from analysis.verdict import MIN_DF, MIN_PSUS_PER_STRATUM, MIN_RESPONSES
 from survey.reports import fmt as f
-from survey.reports.build import SMALL_N, Note, Report
+from survey.reports.build import Note, Report
 from survey.reports.frame import NONE_CODE
 
 Gettext = Callable[..., str]
@@ -63,28 +64,153 @@ NOTES = {
         "Chưa có số lượng hồ sơ của các quầy trong kỳ: các phiếu được tính với trọng số "
         "như nhau (không gia quyền) và chưa tính được tỷ lệ phản hồi."
     ),
-    "missing_volumes": N_(
-        "Chưa có số lượng hồ sơ của %(n)d quầy-tháng có phiếu (ví dụ: %(examples)s): các "
-        "phiếu được tính với trọng số như nhau (không gia quyền). Nhập đủ số lượng hồ sơ "
-        "để chỉ số được gia quyền."
+    "collapsed_months": N_(
+        "Chưa có số lượng hồ sơ của %(n)d quầy-tháng có phiếu: %(cells)s. Số hồ sơ của "
+        "các tháng này được lấy bằng bình quân các tháng đã có của cùng quầy; các "
+        "quầy-tháng khác vẫn được gia quyền theo số hồ sơ của mình."
+    ),
+    "mean_weight_desks": N_(
+        "Chưa có số lượng hồ sơ trong cả kỳ của %(n)d quầy: %(cells)s. Phiếu của các quầy "
+        "này được tính với trọng số bình quân của các phiếu khác."
     ),
     "sector_weights": N_(
         "Số lượng hồ sơ chỉ có theo quầy (mọi lĩnh vực), nên khi chọn lĩnh vực, trọng số "
         "vẫn theo tổng số hồ sơ của quầy và không tính tỷ lệ phản hồi."
     ),
-    "other_versions": N_(
-        "%(n)d phiếu trả lời theo mẫu phiếu khác không được tính; chọn mẫu phiếu trong bộ "
-        "lọc để xem kết quả của mẫu đó."
+    "picked_form": N_(
+        "Chỉ tính các phiếu theo mẫu phiếu %(form)s đã chọn; %(n)d phiếu theo mẫu phiếu "
+        "khác không được tính. Chọn “Tất cả các phiếu” để tính mọi phiếu."
     ),
-    "analysis": N_("Ghi chú kỹ thuật: %(text)s"),
+    "forms_not_combined": N_(
+        "Các mẫu phiếu %(forms)s không gộp được vì %(reason)s, nên chỉ tính mẫu phiếu có "
+        "nhiều phiếu nhất (%(form)s); %(n)d phiếu theo mẫu phiếu khác không được tính."
+    ),
 }
+
+# The method notes of ``analysis`` (``analysis.notes``), for the method section only:
+# in plain Vietnamese, without the estimator's own vocabulary.
+ANALYSIS_NOTES = {
+    "lonely_psu": N_(
+        "%(strata)d quầy chỉ có phiếu trong một ngày của kỳ báo cáo (một đơn vị mẫu sơ cấp): "
+        "độ dao động của các quầy này được ước lượng bằng cách so với mức chung của toàn "
+        "mẫu, nên khoảng tin cậy thận trọng hơn."
+    ),
+    "lonely_psu_bootstrap": N_(
+        "%(strata)d quầy chỉ có phiếu trong một ngày của kỳ báo cáo (một đơn vị mẫu sơ cấp): "
+        "phương pháp tái chọn mẫu không đo được độ dao động của các quầy này."
+    ),
+    "unused_volumes": N_(
+        "Số lượng hồ sơ của %(n)d nhóm gia quyền không có phiếu nào không được tính vào "
+        "tổng thể: %(cells)s."
+    ),
+    "trim_not_converged": N_(
+        "Không thể giới hạn mọi trọng số dưới mức trần mà vẫn khớp số lượng hồ sơ (các "
+        "phiếu trong cùng một nhóm gia quyền có cùng trọng số); số lượng hồ sơ được giữ đúng."
+    ),
+}
+
+# Why an estimate is below the minimum design (``analysis.verdict.too_small``).
+TOO_SMALL_TAGS = {
+    "few_responses": N_("ít phiếu"),
+    "few_psus": N_("ít ngày khảo sát"),
+    "low_df": N_("ít ngày khảo sát"),
+}
+DIRECTIONS = {
+    "to_confirm_pass": N_("Cần thêm khoảng %(n)s phiếu để khẳng định Đạt"),
+    "to_confirm_fail": N_("Cần thêm khoảng %(n)s phiếu để khẳng định Không đạt"),
+}
+
+
+def analysis_note_text(note: dict, _: Gettext = plain) -> str | None:
+    """A note of ``analysis`` (``{"code", "params"}``) in words; None for an unknown code
+    (never a developer's code or an English sentence on a staff page)."""
+    code, params = note.get("code"), dict(note.get("params") or {})
+    if code not in ANALYSIS_NOTES:
+        return None
+    if code == "unused_volumes":
+        shown = "; ".join(" ".join(str(v) for v in cell.values()) for cell in params["cells"])
+        if params.get("more"):
+            shown += " " + _("và %(n)d nhóm khác", n=params["more"])
+        params["cells"] = shown
+    return _(ANALYSIS_NOTES[code], **params)
+
+
+def adequate(stat: dict) -> bool:
+    """Whether an estimate meets the minimum design (older results lack the flag)."""
+    return stat.get("adequate", True)
+
+
+def shown_interval(stat: dict) -> tuple[float | None, float | None]:
+    """The interval to draw and print: none below the minimum design (it would be 0–100%)."""
+    if not adequate(stat):
+        return None, None
+    return stat["ci_low"], stat["ci_high"]
+
+
+def small_tag(stat: dict, _: Gettext = plain) -> str:
+    """The short tag of an estimate below the minimum design ("" when it is not)."""
+    reasons = stat.get("too_small") or []
+    return _(TOO_SMALL_TAGS[reasons[0]]) if reasons else ""
+
+
+def small_sample_text(n: int, days: int | None, locale: str = "vi", _: Gettext = plain) -> str:
+    """Why nothing is concluded: "Kỳ báo cáo quá ngắn hoặc số phiếu quá ít … (12 phiếu, 3 ngày …)"."""
+    if not n:
+        return _("Chưa có phiếu nào trong kỳ báo cáo.")
+    if days is None:
+        return _(
+            "Kỳ báo cáo quá ngắn hoặc số phiếu quá ít để kết luận (%(n)s phiếu).",
+            n=f.num(n, locale),
+        )
+    return _(
+        "Kỳ báo cáo quá ngắn hoặc số phiếu quá ít để kết luận (%(n)s phiếu, %(days)s ngày "
+        "khảo sát).",
+        n=f.num(n, locale),
+        days=f.num(days, locale),
+    )
+
+
+def more_needed_text(stat: dict, locale: str = "vi", _: Gettext = plain) -> str | None:
+    """ "Cần thêm khoảng 1.240 phiếu để khẳng định Đạt", only for a plausible count."""
+    direction = stat.get("more_needed_direction")
+    if not stat.get("more_needed") or direction not in DIRECTIONS or not adequate(stat):
+        return None
+    return _(DIRECTIONS[direction], n=f.num(stat["more_needed"], locale))
+
+
+# Why two forms cannot be analysed together (``questionnaires.combine.REASONS``).
+FORM_REASONS = {
+    "scale": N_("thang đo khác nhau"),
+    "aggregation": N_("cách tính chỉ số khác nhau"),
+    "item_criterion": N_("một câu hỏi thuộc các tiêu chí khác nhau"),
+    "weight": N_("trọng số của tiêu chí hoặc câu hỏi khác nhau"),
+    "overall_item": N_("câu hỏi chung khác nhau"),
+}
+
+
+def month_words(month: str, _: Gettext = plain) -> str:
+    """ "2026-03" -> "tháng 3/2026"."""
+    year, num = month.split("-")
+    return _("tháng %(m)d/%(y)s", m=int(num), y=year)
+
+
+def cells_text(cells, _: Gettext = plain) -> str:
+    """[(desk name, months)] -> "Quầy A (tháng 3/2026, tháng 4/2026); Quầy B (tháng 5/2026)"."""
+    return "; ".join(
+        f"{name} ({', '.join(month_words(m, _) for m in months)})" for name, months in cells
+    )
 
 
 def note_text(note: Note, _: Gettext = plain) -> str:
     """A note in words; its ``params`` (``build`` sets them) fill the message."""
     if note.code not in NOTES:
         return note.code
-    return _(NOTES[note.code], **note.params)
+    params = dict(note.params)
+    if "cells" in params:
+        params["cells"] = cells_text(params["cells"], _)
+    if "reason" in params:
+        params["reason"] = _label(FORM_REASONS, params["reason"], params["reason"], _)
+    return _(NOTES[note.code], **params)
 
 
 def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list[str]:
@@ -98,6 +224,14 @@ def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
             "chỉ số hài lòng chung là trung bình có trọng số của các tiêu chí."
         )
     ]
+    if len(report.selection.forms) > 1:
+        lines.append(
+            _(
+                "Phiếu đầy đủ và phiếu rút gọn dùng chung mã câu hỏi nên được tính chung: mỗi "
+                "câu hỏi được tính trên mọi phiếu có câu hỏi đó, nên một phiếu rút gọn góp vào "
+                "mỗi tiêu chí qua câu hỏi duy nhất của nó."
+            )
+        )
     if report.weighted:
         lines.append(
             _(
@@ -109,6 +243,15 @@ def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
                 neff=f.num(d["n_eff_kish"], locale),
             )
         )
+        if report.treated_cells:
+            lines.append(
+                _(
+                    "Quầy-tháng chưa có số hồ sơ được gộp lại theo quầy, với số hồ sơ lấy bằng "
+                    "bình quân các tháng đã có của quầy; phiếu của quầy chưa có số hồ sơ trong "
+                    "cả kỳ được tính với trọng số bình quân. Các quầy-tháng khác vẫn được gia "
+                    "quyền theo số hồ sơ của mình."
+                )
+            )
     else:
         lines.append(_("Các phiếu được tính với trọng số như nhau (không gia quyền)."))
     lines.append(
@@ -134,14 +277,47 @@ def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
                 n=r["n_excluded"],
             )
         )
-    lines.append(
-        _(
-            "Kết quả có dưới %(n)d phiếu được đánh dấu “ít phiếu”: khoảng tin cậy rộng, cần "
-            "thận trọng khi so sánh.",
-            n=SMALL_N,
-        )
-    )
+    lines += minimum_design_lines(_)
+    for n in d["notes"]:
+        text = analysis_note_text(n, _) if isinstance(n, dict) else None
+        if text:
+            lines.append(text)
     return lines
+
+
+def minimum_design_lines(_: Gettext = plain) -> list[str]:
+    """The minimum design below which nothing is concluded, and when "cần thêm" is given."""
+    return [
+        _(
+            "Chỉ kết luận khi mẫu đủ lớn: có ít nhất %(n)d phiếu; ít nhất một nửa số quầy có phiếu "
+            "trong ít nhất %(psu)d ngày, tức ít nhất %(psu)d đơn vị mẫu sơ cấp (quầy × ngày); "
+            "và số đơn vị mẫu sơ cấp nhiều hơn số quầy ít nhất %(df)d (bậc tự do của thiết kế "
+            "mẫu). Dưới mức đó (kỳ báo cáo quá "
+            "ngắn hoặc quá ít phiếu), kết quả được ghi là “Chưa đủ căn cứ”, chỉ hiển thị tỷ lệ "
+            "hài lòng ước tính (màu xám) cùng số phiếu, không hiển thị khoảng tin cậy và không "
+            "ước tính số phiếu cần thêm.",
+            n=MIN_RESPONSES,
+            psu=MIN_PSUS_PER_STRATUM,
+            df=MIN_DF,
+        ),
+        _(
+            "Số phiếu cần thêm chỉ được nêu khi khả thi (tổng số phiếu không vượt quá số hồ sơ "
+            "của kỳ) và kèm hướng của nó: “để khẳng định Đạt” khi tỷ lệ ước tính cao hơn chỉ "
+            "tiêu, “để khẳng định Không đạt” khi thấp hơn."
+        ),
+    ]
+
+
+def forms_text(report: Report, locale: str = "vi", _: Gettext = plain) -> str:
+    """The forms a report covers: "Tất cả các phiếu (short@1, standard@1)" or one title and key."""
+    sel = report.selection
+    if len(sel.forms) > 1:
+        return _("Tất cả các phiếu (%(forms)s)", forms=", ".join(v.key for v in sel.forms))
+    title = report.questionnaire.title
+    name = title.get(locale) or title.get("vi", "")
+    if sel.picked:
+        return _("%(name)s (%(key)s, mẫu phiếu đã chọn)", name=name, key=sel.form_key)
+    return f"{name} ({sel.form_key})"
 
 
 def target_text(report: Report, locale: str = "vi", _: Gettext = plain) -> str:
@@ -149,11 +325,89 @@ def target_text(report: Report, locale: str = "vi", _: Gettext = plain) -> str:
     if t.threshold is None:
         return _("Chưa có chỉ tiêu năm %(year)d cho đơn vị này.", year=report.targets.year)
     return _(
-        "Chỉ tiêu năm %(year)d: %(value)s (%(source)s)",
+        "Chỉ tiêu năm %(year)d: %(value)s. %(provenance)s",
         year=report.targets.year,
-        value=f.pct(t.threshold, locale, 0),
-        source=t.source or t.unit_code,
+        value=target_percent(t.threshold, locale),
+        provenance=target_provenance(t, locale, _),
     )
+
+
+def target_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list[str]:
+    """Every target the report judges against, each with where it comes from.
+
+    The selection's own target first, then each sector group's (its own
+    target, or the overall one it falls back to).
+    """
+    t, sel = report.targets.overall, report.selection
+    lines = []
+    if t.threshold is not None:
+        narrowed = sel.group is not None or sel.sector is not None
+        lines.append(
+            _(
+                "%(scope)s: %(value)s — %(provenance)s",
+                scope=_("Phạm vi đã chọn") if narrowed else _("Chung (mọi lĩnh vực)"),
+                value=target_percent(t.threshold, locale),
+                provenance=target_provenance(t, locale, _),
+            )
+        )
+    for code, info in report.targets.groups.items():
+        if info.threshold is None:
+            continue
+        lines.append(
+            _(
+                "%(group)s: %(value)s — %(provenance)s",
+                group=report.label("sector_group", code),
+                value=target_percent(info.threshold, locale),
+                provenance=target_provenance(info, locale, _),
+            )
+        )
+    return lines
+
+
+def target_percent(share: float, locale: str = "vi") -> str:
+    """A target as typed: "85%", "85,5%" (no trailing zero)."""
+    return f.pct(share, locale, 0 if abs(share * 100 - round(share * 100)) < 1e-6 else 1)
+
+
+def target_provenance(t: Any, locale: str = "vi", _: Gettext = plain, public: bool = False) -> str:
+    """Where a target comes from, in one line.
+
+    ``t`` is a ``survey.reports.inputs.TargetInfo`` or a
+    ``survey.services.org.targets.Provenance`` (the same fields): inherited
+    from which unit and plan, or set at the unit, by whom, and how it compares
+    with the target it would inherit. ``public`` (the citizens' board) names
+    the unit instead of the staff member.
+    """
+    if t.inherited:
+        if t.source:
+            return _("Kế thừa từ %(unit)s — %(source)s", unit=t.unit_name, source=t.source)
+        return _("Kế thừa từ %(unit)s", unit=t.unit_name)
+    if public:
+        line = _("Do %(unit)s đặt", unit=t.unit_name)
+    elif t.set_by:
+        line = _("Đặt tại đơn vị bởi %(name)s", name=t.set_by)
+    else:
+        line = _("Đặt tại đơn vị")
+    if t.source:
+        line += f" ({t.source})"
+    if t.inherited_threshold is None:
+        return line
+    inherited = target_percent(t.inherited_threshold, locale)
+    if t.threshold > t.inherited_threshold + 1e-9:
+        return line + ", " + _("cao hơn chỉ tiêu kế thừa %(value)s", value=inherited)
+    if t.threshold < t.inherited_threshold - 1e-9:
+        if t.decided_by:
+            return (
+                line
+                + ", "
+                + _(
+                    "thấp hơn chỉ tiêu kế thừa %(value)s, do %(unit)s quyết định",
+                    value=inherited,
+                    unit=t.decided_by,
+                )
+            )
+        return line + ", " + _("thấp hơn chỉ tiêu kế thừa %(value)s", value=inherited)
+    return line + ", " + _("bằng chỉ tiêu kế thừa %(value)s", value=inherited)
 
 
 def group_name(report: Report, name: str, key: str, _: Gettext = plain) -> str:

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from survey.reports import inputs, texts
-from survey.reports.build import SMALL_N, Report
+from survey.reports.build import Report
 from survey.reports.csv_export import neutralise
 from survey.reports.frame import NONE_CODE
 from survey.text import clean_for_file
@@ -82,22 +82,30 @@ STAT_HEAD = [
     "Kết luận",
     "Giá trị p (một phía)",
     "Số phiếu cần thêm",
+    "Số phiếu cần thêm để khẳng định",
+    "Chưa đủ để kết luận",
 ]
-STAT_FORMATS = [INT, PCT, PCT, PCT, "0.0000", DEC2, PCT0, None, "0.0000", INT]
+STAT_FORMATS = [INT, PCT, PCT, PCT, "0.0000", DEC2, PCT0, None, "0.0000", INT, None, None]
+CONFIRMS = {"to_confirm_pass": "Đạt", "to_confirm_fail": "Không đạt"}
 
 
 def _stat(s: dict, n: int | None = None) -> list:
+    """The columns of STAT_HEAD; below the minimum design no interval, p or count."""
+    ok = texts.adequate(s)
+    more = s["more_needed"] if ok and s["more_needed"] else None
     return [
         s["n"] if n is None else n,
         s["estimate"],
-        s["ci_low"],
-        s["ci_high"],
-        s["se"],
-        s["deff"],
+        s["ci_low"] if ok else None,
+        s["ci_high"] if ok else None,
+        s["se"] if ok else None,
+        s["deff"] if ok else None,
         s["target"],
         texts.verdict_label(s["verdict"]),
-        s["p_value"],
-        s["more_needed"],
+        s["p_value"] if ok else None,
+        more,
+        CONFIRMS.get(s.get("more_needed_direction") or "") if more else None,
+        texts.small_tag(s) or None,
     ]
 
 
@@ -105,11 +113,19 @@ def _stat_formats(first: int) -> dict[int, str]:
     return {first + i: fmt for i, fmt in enumerate(STAT_FORMATS) if fmt}
 
 
+def _target_source(report: Report) -> str:
+    """Where every target comes from, one per line (the cell wraps)."""
+    if report.targets.overall.threshold is None:
+        return texts.target_text(report)
+    return "\n".join(texts.target_lines(report))
+
+
 def _summary(wb: Workbook, report: Report) -> None:
     ws = wb.active
     ws.title = SHEETS["summary"]
     sel, r = report.selection, report.result
     o = r["overall"]
+    ok, stat = texts.adequate(o), _stat(o)
     ws.append(["BÁO CÁO KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG"])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append([])
@@ -121,18 +137,29 @@ def _summary(wb: Workbook, report: Report) -> None:
         ("Quầy", f"{sel.desk.name} ({sel.desk.code})" if sel.desk else "Tất cả", None),
         ("Lĩnh vực", sel.sector.name if sel.sector else "Tất cả", None),
         ("Nhóm lĩnh vực", sel.group.name if sel.group else "Tất cả", None),
-        ("Mẫu phiếu", f"{report.questionnaire.title.get('vi', '')} ({sel.version.key})", None),
+        ("Mẫu phiếu", texts.forms_text(report), None),
         (OVERALL_LABEL, o["estimate"], PCT),
-        ("Cận dưới khoảng tin cậy", o["ci_low"], PCT),
-        ("Cận trên khoảng tin cậy", o["ci_high"], PCT),
+        ("Cận dưới khoảng tin cậy", o["ci_low"] if ok else None, PCT),
+        ("Cận trên khoảng tin cậy", o["ci_high"] if ok else None, PCT),
         ("Mức tin cậy", r["level"], PCT0),
         ("Chỉ tiêu", o["target"], PCT0),
-        ("Nguồn chỉ tiêu", report.targets.overall.source, None),
+        ("Nguồn chỉ tiêu", _target_source(report), None),
         ("Kết luận", texts.verdict_label(o["verdict"]), None),
-        ("Số phiếu cần thêm để kết luận", o["more_needed"], INT),
+        ("Số phiếu cần thêm để kết luận", stat[STAT_HEAD.index("Số phiếu cần thêm")], INT),
+        (
+            "Số phiếu cần thêm để khẳng định",
+            stat[STAT_HEAD.index("Số phiếu cần thêm để khẳng định")],
+            None,
+        ),
+        (
+            "Chưa đủ để kết luận",
+            None if ok else texts.small_sample_text(o["n"], r["design"].get("n_days")),
+            None,
+        ),
         ("Điểm trung bình (thang 1–5)", r["mean_score"]["estimate"], DEC2),
         ("Số phiếu tính vào chỉ số", r["n_responses"], INT),
         ("Số phiếu bị loại (gắn cờ nghi ngờ)", r["n_excluded"], INT),
+        ("Số phiếu nhận được (mọi mẫu phiếu)", report.n_received, INT),
         ("Số phiếu theo mẫu phiếu khác (không tính)", sel.other_versions, INT),
         ("Số hồ sơ (theo quầy và tháng)", report.rate.volume if report.rate else None, INT),
         ("Tỷ lệ phản hồi", report.rate.share if report.rate else None, "0.00%"),
@@ -213,7 +240,7 @@ def _breakdown(wb: Workbook, report: Report, name: str) -> None:
         head.append("Đơn vị hiện nay")
     if name == "month":
         head = ["Tháng", "Tên"]
-    head += [*STAT_HEAD, "Ít phiếu", "Số hồ sơ", "Tỷ lệ phản hồi", *[f"Tiêu chí {c}" for c in crit]]
+    head += [*STAT_HEAD, "Số hồ sơ", "Tỷ lệ phản hồi", *[f"Tiêu chí {c}" for c in crit]]
     _header(ws, head)
     entries = report.months() if name == "month" else report.ranked(name)
     rates = report.rates.get(name, {})
@@ -226,17 +253,16 @@ def _breakdown(wb: Workbook, report: Report, name: str) -> None:
         rate = rates.get(e["key"])
         row += [
             *_stat(e["overall"], e["n"]),
-            "ít phiếu" if e["n"] < SMALL_N else "",
             rate.volume if rate else None,
             rate.share if rate else None,
             *[c["estimate"] for c in e["criteria"]],
         ]
         formats = _stat_formats(first)
         after = first + len(STAT_HEAD)
-        formats[after + 1] = INT
-        formats[after + 2] = "0.00%"
+        formats[after] = INT
+        formats[after + 1] = "0.00%"
         for i in range(len(crit)):
-            formats[after + 3 + i] = PCT
+            formats[after + 2 + i] = PCT
         _append(ws, row, formats)
     _widths(ws, [12, 36] + ([22] if name == "desk" else []) + [12] * (len(head) - 2))
 
@@ -280,7 +306,8 @@ def _method(wb: Workbook, report: Report) -> None:
     _append(
         ws,
         [
-            f"Thiết kế: {d['n_strata']} tầng (quầy), {d['n_psu']} cụm (quầy × ngày), bậc tự do {d['df']}."
+            f"Thiết kế mẫu: {d['n_strata']} tầng (quầy), {d['n_psu']} đơn vị mẫu sơ cấp "
+            f"(quầy × ngày), bậc tự do {d['df']} (số đơn vị mẫu sơ cấp trừ số tầng)."
         ],
     )
     for row in ws.iter_rows(min_row=2):

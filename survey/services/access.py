@@ -12,7 +12,11 @@ Roles:
 - ``desk_staff``: reads its subtree's units and desks (and their results),
   prints posters; changes nothing.
 - ``analyst``: reads and exports within its subtree (desks, results, targets,
-  volumes); changes nothing.
+  volumes, and the audit of target changes); changes nothing.
+
+Targets have one rule more (``above``): a unit's own manager may raise the
+target the unit inherits but not lower it; an admin or a manager of a strict
+ancestor may (survey.services.org.targets).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "results.export": READERS,
     "target.view": READERS,
     "target.manage": MANAGERS,
+    # The audit trail of targets (target.*) within the subtree: the people who
+    # judge a unit may check who changed the bar it is judged against.
+    "target.audit": READERS,
     "volume.view": READERS,
     "volume.import": MANAGERS,
     "questionnaire.assign": MANAGERS,
@@ -122,6 +129,18 @@ def can(user: Actor | None, action: str, unit_id: int | None = None) -> bool:
 def can_anywhere(user: Actor | None, action: str) -> bool:
     """Whether the role allows the action at all (for menus; not a scope check)."""
     return user is not None and user.role in PERMISSIONS[action]
+
+
+def above(user: Actor | None, unit_id: int) -> bool:
+    """Whether the user acts on ``unit_id`` from above it: an admin, or a unit
+    manager of a strict ancestor (a unit's own manager is not above it)."""
+    if user is None or getattr(user, "active", True) is False:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role != "unit_manager" or user.unit_id is None or user.unit_id == unit_id:
+        return False
+    return in_scope(user, unit_id)
 
 
 def require(user: Actor | None, action: str, unit_id: int | None = None) -> None:

@@ -232,6 +232,10 @@ def load_demo(session: Session) -> dict[str, int]:
             )
             session.add(desk)
             added["desks"] += 1
+        # The sectors its responses are drawn from; a desk whose sectors staff
+        # have set already (or a demo loaded before desks had sectors) keeps them.
+        if not desk.sectors:
+            desk.sectors = [sectors[c] for c in sorted(spec.sectors)]
         desks[spec.key] = desk
     session.flush()
 

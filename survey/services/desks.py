@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey.models import Desk, Response, Unit
+from survey.models import Desk, DeskSector, Response, Sector, Unit
 
 
 def survey_url(base_url: str, code: str) -> str:
@@ -15,7 +15,7 @@ def survey_url(base_url: str, code: str) -> str:
 def list_desks(
     session: Session, base_url: str, unit_ids: set[int] | None = None
 ) -> list[dict[str, object]]:
-    """Desks with their unit, survey URL and stored response count (one query)."""
+    """Desks with their unit, survey URL, stored response count and sector codes (two queries)."""
     counts = select(Response.desk_id, func.count().label("n")).group_by(Response.desk_id).subquery()
     stmt = (
         select(Desk.code, Desk.name, Desk.active, Unit.code, func.coalesce(counts.c.n, 0))
@@ -25,6 +25,17 @@ def list_desks(
     )
     if unit_ids is not None:
         stmt = stmt.where(Desk.unit_id.in_(unit_ids))
+    served: dict[str, list[str]] = {}
+    sectors = (
+        select(Desk.code, Sector.code)
+        .join(DeskSector, DeskSector.desk_id == Desk.id)
+        .join(Sector, DeskSector.sector_id == Sector.id)
+        .order_by(Sector.code)
+    )
+    if unit_ids is not None:
+        sectors = sectors.where(Desk.unit_id.in_(unit_ids))
+    for desk_code, sector_code in session.execute(sectors):
+        served.setdefault(desk_code, []).append(sector_code)
     return [
         {
             "code": code,
@@ -33,6 +44,7 @@ def list_desks(
             "url": survey_url(base_url, code),
             "active": bool(active),
             "responses": int(n),
+            "sectors": served.get(code, []),
         }
         for code, name, active, unit_code, n in session.execute(stmt)
     ]

@@ -8,6 +8,7 @@ source, English catalogue).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -17,8 +18,14 @@ from survey.text import has_control_chars
 
 MAX_COMMENT = 2000
 COMMENT_KINDS = ("comment", "suggestion", "complaint")
+# The sector question of a desk serving several sectors.  Known even when the
+# question is not asked, so a form opened before staff changed the desk's
+# sectors is still accepted.  "Không rõ" (templates/public/survey.html) is a
+# value no sector code can take: codes are upper case.
+SECTOR_FIELD = "sector"
+SECTOR_UNKNOWN = "unknown"
 # Fields the page itself adds; anything else unknown is refused.
-FORM_FIELDS = {"csrf_token", "sid", "comment", "comment_kind", "website"}
+FORM_FIELDS = {"csrf_token", "sid", "comment", "comment_kind", "website", SECTOR_FIELD}
 HONEYPOT = "website"
 
 
@@ -28,6 +35,7 @@ class CheckedForm:
     demographics: dict[str, str] = field(default_factory=dict)
     comment: str = ""
     comment_kind: str = "comment"
+    sector: str | None = None  # the sector the citizen chose; None: not asked or "Không rõ"
     honeypot: bool = False
     errors: dict[str, object] = field(default_factory=dict)  # field -> message
     form_errors: list[object] = field(default_factory=list)  # not tied to a question
@@ -71,9 +79,26 @@ def check_late_comment(form) -> CheckedForm:
     return out
 
 
-def check_form(form, q: Questionnaire) -> CheckedForm:
-    """``form`` is a MultiDict of the POST body."""
+def _check_sector(form, out: CheckedForm, sectors: Collection[str]) -> None:
+    """The sector question: optional (skipped counts as "Không rõ"), but an
+    answer must be one of the sectors it offered."""
+    raw = _single(form, SECTOR_FIELD)
+    if not sectors or raw in (None, "", SECTOR_UNKNOWN):
+        return
+    if raw in sectors:
+        out.sector = raw
+    else:
+        out.errors[SECTOR_FIELD] = _l(
+            "Câu “Ông/Bà vừa làm thủ tục thuộc lĩnh vực nào?”: lựa chọn không hợp lệ. "
+            "Xin chọn một lĩnh vực trong danh sách hoặc “Không rõ”."
+        )
+
+
+def check_form(form, q: Questionnaire, sectors: Collection[str] = ()) -> CheckedForm:
+    """``form`` is a MultiDict of the POST body; ``sectors`` the codes the sector
+    question offered (empty: it was not asked, and any answer to it is ignored)."""
     out = CheckedForm()
+    _check_sector(form, out, sectors)
     items = q.items() + ([q.overall_item] if q.overall_item else [])
     demographic_codes = {d.code: d for d in q.demographics}
     known = FORM_FIELDS | {it.code for it in items} | set(demographic_codes)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from questionnaires.model import Questionnaire
-from survey.models import Desk, DeskCodeHistory, QuestionnaireVersion, Unit
+from survey.models import Desk, DeskCodeHistory, DeskSector, QuestionnaireVersion, Sector, Unit
 from survey.services import questionnaires as qsvc
 from survey.services.codes import normalise
 
@@ -41,6 +41,14 @@ class UnitRef:
 
 
 @dataclass(frozen=True)
+class SectorRef:
+    id: int
+    code: str
+    name: str
+    name_en: str
+
+
+@dataclass(frozen=True)
 class PublicDesk:
     """A desk as the citizen pages see it; detached from any session."""
 
@@ -51,6 +59,9 @@ class PublicDesk:
     unit: UnitRef
     version_id: int | None  # None: no questionnaire published at all
     questionnaire: Questionnaire | None
+    # The sectors the desk serves (by code): one is every QR response's sector,
+    # several make the page ask which one.
+    sectors: tuple[SectorRef, ...] = ()
 
     @property
     def unit_id(self) -> int:
@@ -95,6 +106,7 @@ def _load(session: Session, code: str) -> PublicDesk | None:
         unit=UnitRef(desk.unit.id, desk.unit.code, desk.unit.name),
         version_id=row.id if row is not None else None,
         questionnaire=qsvc.definition(row) if row is not None else None,
+        sectors=tuple(SectorRef(s.id, s.code, s.name, s.name_en) for s in desk.sectors),
     )
 
 
@@ -127,7 +139,7 @@ def forget() -> None:
         _cache.clear()
 
 
-_WATCHED = (Desk, Unit, QuestionnaireVersion)
+_WATCHED = (Desk, Unit, QuestionnaireVersion, Sector, DeskSector)
 _DIRTY = "survey.public_desks.dirty"
 
 

@@ -4,11 +4,14 @@
 nothing at all when the submission id is already stored (a replay): the
 unique constraint decides, through ``ON CONFLICT (submission_id) DO NOTHING``.
 
-The quality flags are computed by the database inside the same INSERT (two
-indexed counts), so flagging costs no extra round trip. Bit 1 of the CASE is
-a burst from one network at this desk, bit 2 a device that already answered
-``device_limit`` times today (its hash rotates daily); the four possible flag
-texts come in as parameters ``flags0``..``flags3``.
+The quality flags are computed by the database inside the same INSERT
+(indexed counts), so flagging costs no extra round trip. Bit 1 of the CASE
+is a burst at this desk within the window: from one device
+(``device_burst_limit``), or from one network at a much higher count
+(``network_burst_limit``); bit 2 a device that already answered
+``device_limit`` times today (its hash rotates daily). Each burst count has
+its composite index (hash, desk, time), so neither scans the desk. The four
+possible flag texts come in as parameters ``flags0``..``flags3``.
 
 PostgreSQL gets everything as ONE statement (data-modifying CTEs) in
 autocommit: one round trip instead of BEGIN, three INSERTs and COMMIT. The
@@ -49,8 +52,11 @@ FIELDS = (
 
 _FLAGS_SQL = """CASE (
     CASE WHEN (SELECT count(*) FROM responses
+               WHERE device_hash = CAST(:device_hash AS varchar) AND desk_id = :desk_id
+                 AND submitted_at >= :burst_since) >= :device_burst_limit
+           OR (SELECT count(*) FROM responses
                WHERE client_hash = CAST(:client_hash AS varchar) AND desk_id = :desk_id
-                 AND submitted_at >= :burst_since) >= :burst_limit THEN 1 ELSE 0 END
+                 AND submitted_at >= :burst_since) >= :network_burst_limit THEN 1 ELSE 0 END
   + CASE WHEN (SELECT count(*) FROM responses
                WHERE device_hash = CAST(:device_hash AS varchar)) >= :device_limit THEN 2 ELSE 0 END)
   WHEN 1 THEN :flags1 WHEN 2 THEN :flags2 WHEN 3 THEN :flags3 ELSE :flags0 END"""
@@ -112,8 +118,8 @@ def write(
 ) -> int | None:
     """Store one response; its id, or None if the submission id was stored already.
 
-    ``params``: every name in FIELDS plus burst_since, burst_limit,
-    device_limit, flags0..flags3 and comment_kind. Commits (or, on
+    ``params``: every name in FIELDS plus burst_since, device_burst_limit,
+    network_burst_limit, device_limit, flags0..flags3 and comment_kind. Commits (or, on
     PostgreSQL, is atomic by itself); raises IntegrityError on other
     conflicts, such as a case link answered twice.
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from survey import clock
+from survey.config import DEFAULTS
 from survey.models import Comment, Response
 from survey.models._types import utcnow
 from survey.models.response import DEMOGRAPHIC_COLUMNS
@@ -30,8 +32,12 @@ from survey.services import response_writer
 from survey.services.form_check import CheckedForm
 
 # Abuse heuristics: flagged, never rejected (shared Wi-Fi at a desk is normal).
+# A burst is counted per device first: one phone answering a third time at one
+# desk within the window. Per network (one address: a centre's Wi-Fi, a
+# carrier's CGNAT) only at a much higher count, SURVEY_BURST_PER_NETWORK, since
+# a busy centre serves hundreds a day from one Wi-Fi.
 BURST_WINDOW = timedelta(minutes=10)
-BURST_LIMIT = 20  # responses from one network at one desk within the window
+DEVICE_BURST_LIMIT = 2  # earlier responses of one device at one desk within the window
 DEVICE_DAY_LIMIT = 5  # responses from one browser in one day
 
 
@@ -107,6 +113,29 @@ def is_well_formed(sid: str | None) -> bool:
     return True
 
 
+def _device_mac(secret: str, raw: str) -> str:
+    return hmac.new(secret.encode(), f"device:{raw}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def issue_device_id(secret: str) -> str:
+    """The device cookie's value, ``raw.mac``: handed out with the form.
+
+    Signed, so that a client cannot mint a new per-device rate-limit bucket (or
+    a fresh device for the quality flags) by sending made-up values."""
+    raw = secrets.token_urlsafe(16)
+    return f"{raw}.{_device_mac(secret, raw)}"
+
+
+def verify_device_id(keys: Sequence[str], value: str | None) -> str | None:
+    """The device id in a cookie this server issued (under a current key), else None."""
+    if not value or len(value) > 64 or value.count(".") != 1:
+        return None
+    raw, mac = value.split(".")
+    if raw and any(hmac.compare_digest(mac, _device_mac(key, raw)) for key in keys):
+        return raw
+    return None
+
+
 def _is_hex(text: str) -> bool:
     return bool(text) and all(c in "0123456789abcdef" for c in text)
 
@@ -137,7 +166,7 @@ class Context:
     locale: str = "vi"
     channel: str = "qr"
     client_ip: str | None = None
-    device_id: str | None = None
+    device_id: str | None = None  # verified (``verify_device_id``), else None
     sector_id: int | None = None
     procedure_code: str | None = None
     case_hash: str | None = None
@@ -171,8 +200,18 @@ def find_by_submission_id(session: Session, sid: str) -> StoredRef | None:
     return StoredRef(row[0], row[1], bool(row[2])) if row else None
 
 
-def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str) -> Stored:
+def store(
+    session: Session,
+    ctx: Context,
+    checked: CheckedForm,
+    secret: str,
+    tz: str,
+    network_burst: int = DEFAULTS["BURST_PER_NETWORK"],
+) -> Stored:
     """Write the response in one transaction; replays return the first one.
+
+    ``network_burst``: responses from one address at the desk within
+    ``BURST_WINDOW`` from which the next is flagged a burst (the setting).
 
     If the database connection turns out to be dead (a restart since it was
     last used), the whole write is tried once more on a fresh connection. That
@@ -180,16 +219,16 @@ def store(session: Session, ctx: Context, checked: CheckedForm, secret: str, tz:
     all, the retry finds it by its submission id.
     """
     try:
-        return _store_once(session, ctx, checked, secret, tz)
+        return _store_once(session, ctx, checked, secret, tz, network_burst)
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
         session.rollback()
-        return _store_once(session, ctx, checked, secret, tz)
+        return _store_once(session, ctx, checked, secret, tz, network_burst)
 
 
 def _store_once(
-    session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str
+    session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str, network_burst: int
 ) -> Stored:
     """One attempt of ``store``.
 
@@ -214,7 +253,8 @@ def _store_once(
         client_hash=daily_hash(secret, "ip", ctx.client_ip, day),
         device_hash=daily_hash(secret, "device", ctx.device_id, day),
         burst_since=now - BURST_WINDOW,
-        burst_limit=BURST_LIMIT,
+        device_burst_limit=DEVICE_BURST_LIMIT,
+        network_burst_limit=network_burst,
         device_limit=DEVICE_DAY_LIMIT,
         comment_kind=checked.comment_kind,
         **_flag_texts(checked.honeypot),

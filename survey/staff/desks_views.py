@@ -1,4 +1,4 @@
-"""Desks: create, rename, move, stop and restart, new code, questionnaire; QR posters."""
+"""Desks: create, rename, move, stop and restart, new code, questionnaire, sectors; QR posters."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from survey.config import settings
+from survey.messages import org as org_words
 from survey.models import Response as SurveyResponse
 from survey.services import access
 from survey.services import desks as desk_svc
 from survey.services import questionnaires as qsvc
 from survey.services.org import OrgError, assignment
 from survey.services.org import desks as org_desks
+from survey.services.org import sectors as org_sectors
 from survey.services.org import units as org_units
 from survey.staff import bp
 from survey.staff.forms import ActionForm, AssignmentForm, DeskMoveForm, DeskNameForm, choices
@@ -46,7 +48,7 @@ def _move_choices(desk):
     )
 
 
-def _desk_page(desk, status: int = 200, **bound):
+def _desk_page(desk, status: int = 200, sectors_error: str | None = None, **bound):
     db = get_session()
     forms: dict[str, Any] = {
         "rename_form": DeskNameForm(formdata=None, name=desk.name),
@@ -55,6 +57,7 @@ def _desk_page(desk, status: int = 200, **bound):
         "assign_form": AssignmentForm(
             formdata=None, version=str(desk.questionnaire_version_id or "")
         ),
+        "sectors_form": ActionForm(formdata=None),
     }
     forms.update(bound)
     forms["move_form"].unit.choices = _move_choices(desk)
@@ -70,6 +73,8 @@ def _desk_page(desk, status: int = 200, **bound):
         history=org_desks.code_history(db, desk),
         served=qsvc.for_desk(db, desk),
         responses=responses or 0,
+        all_sectors=org_sectors.list_sectors(db),
+        sectors_error=sectors_error,
         **forms,
     ), status
 
@@ -158,6 +163,32 @@ def desk_assign(desk_id: int):
         get_session(), g.user, desk, int(form.version.data) if form.version.data else None
     )
     flash(_("Đã lưu phiếu khảo sát áp dụng."))
+    return redirect(url_for("staff.desk_detail", desk_id=desk.id))
+
+
+@bp.post("/desks/<int:desk_id>/sectors")
+def desk_sectors(desk_id: int):
+    desk = _desk(desk_id, "desk.manage")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _desk_page(desk, INVALID, sectors_form=form)
+    try:
+        changed = org_desks.set_sectors(get_session(), g.user, desk, request.form.getlist("sector"))
+    except OrgError as exc:
+        return _desk_page(desk, INVALID, org_words.text(exc.code, value=exc.value))
+    if not changed:
+        flash(_("Lĩnh vực của quầy không thay đổi."))
+    elif not desk.sectors:
+        flash(_("Đã bỏ hết lĩnh vực của quầy: phiếu qua mã QR sẽ không ghi lĩnh vực."))
+    elif len(desk.sectors) == 1:
+        flash(
+            _(
+                "Đã lưu: mọi phiếu qua mã QR của quầy thuộc lĩnh vực %(name)s.",
+                name=desk.sectors[0].name,
+            )
+        )
+    else:
+        flash(_("Đã lưu lĩnh vực của quầy: phiếu khảo sát sẽ hỏi người dân thuộc lĩnh vực nào."))
     return redirect(url_for("staff.desk_detail", desk_id=desk.id))
 
 

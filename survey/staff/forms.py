@@ -15,7 +15,9 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, Valida
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, StopValidation
 
+from survey.messages import org as org_words
 from survey.services.auth import MIN_PASSWORD_LENGTH
+from survey.services.org import OrgError
 from survey.services.org.targets import MAX_YEAR, MIN_YEAR, parse_percent
 from survey.text import has_control_chars
 
@@ -201,10 +203,8 @@ class TargetForm(StaffForm):
     def validate_threshold(self, field):
         try:
             self.share = parse_percent(field.data or "")
-        except ValueError:
-            raise ValidationError(
-                _l("Chỉ tiêu là phần trăm lớn hơn 0 và nhỏ hơn 100, ví dụ 85 hoặc 85,5.")
-            ) from None
+        except OrgError as exc:  # the service's rule, in the catalogue's words
+            raise ValidationError(org_words.text(exc.code)) from None
 
 
 class VolumeUploadForm(StaffForm):

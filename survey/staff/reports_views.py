@@ -118,6 +118,16 @@ def reports():
         return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     sel = report.selection
     args = sel.args()
+    # Units of the desks weighted without their own volume: their volume pages are linked.
+    codes = sorted({c.unit for c in report.treated_cells if c.unit})
+    volume_units = (
+        {
+            code: uid
+            for code, uid in db.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes)))
+        }
+        if codes
+        else {}
+    )
     return render_template(
         "reports/dashboard.html",
         raw={k: args.get(k, "") for k in FIELDS},
@@ -125,6 +135,7 @@ def reports():
         report=report,
         model=dashboard.dashboard(report, _locale(), _),
         versions=[(v.key, n) for v, n in sel.versions],
+        volume_units=volume_units,
         args=args,
         can_export=access.can(g.user, "results.export", sel.unit.id),
         **_choices(db, sel.unit_ids),

@@ -5,12 +5,15 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from survey.messages import org as org_words
+from survey.reports.texts import target_provenance
 from survey.services import units
+from survey.services.org import OrgError
 from survey.services.org import sectors as org_sectors
 from survey.services.org import targets as org_targets
 from survey.staff import bp
 from survey.staff.forms import ActionForm, TargetForm, choices
-from survey.staff.plumbing import INVALID, found, query_year, today, unit_or_404
+from survey.staff.plumbing import INVALID, found, percent, query_year, today, unit_or_404
 from survey.web_db import get_session
 
 
@@ -27,10 +30,13 @@ def _targets_page(unit, form: TargetForm, status: int = 200):
     if year is None:
         year, status = today().year, 400
     groups = org_sectors.list_groups(db)
-    effective = [
-        (None, org_targets.effective_target(db, unit, year)),
-        *[(grp, org_targets.effective_target(db, unit, year, grp.id)) for grp in groups],
-    ]
+    effective = []
+    for grp in [None, *groups]:
+        target = org_targets.effective_target(db, unit, year, grp.id if grp else None)
+        line = ""
+        if target is not None:
+            line = target_provenance(org_targets.provenance(db, target, unit), "vi", _)
+        effective.append((grp, target, line))
     return render_template(
         "staff/targets.html",
         unit=unit,
@@ -57,15 +63,29 @@ def targets(unit_id: int):
     form.group.choices = _group_choices(db)
     if not form.validate_on_submit():
         return _targets_page(unit, form, INVALID)
-    _target, created = org_targets.set_target(
-        db,
-        g.user,
-        unit,
-        year=form.year_value,
-        threshold=form.share,
-        sector_group_id=int(form.group.data) if form.group.data else None,
-        source=form.source.data or "",
-    )
+    try:
+        _target, created = org_targets.set_target(
+            db,
+            g.user,
+            unit,
+            year=form.year_value,
+            threshold=form.share,
+            sector_group_id=int(form.group.data) if form.group.data else None,
+            source=form.source.data or "",
+        )
+    except org_targets.BelowInherited as exc:
+        # A unit may raise what it inherits, never lower it (nothing was written).
+        inherited_from = exc.from_unit.name if exc.from_unit else ""
+        form.threshold.errors.append(
+            org_words.text(
+                exc.code, inherited=percent(exc.inherited.threshold), unit=inherited_from
+            )
+        )
+        return _targets_page(unit, form, INVALID)
+    except OrgError as exc:
+        field = getattr(form, exc.field, form.threshold)
+        field.errors.append(org_words.text(exc.code, value=exc.value))
+        return _targets_page(unit, form, INVALID)
     flash(_("Đã thêm chỉ tiêu.") if created else _("Đã cập nhật chỉ tiêu."))
     return redirect(url_for("staff.targets", unit_id=unit.id))
 

@@ -9,6 +9,7 @@ from scipy import stats
 
 from analysis import sample_size
 from analysis.intervals import expit, infer, logit
+from analysis.notes import english
 from analysis.verdict import more_needed, p_value, verdict
 
 
@@ -29,7 +30,8 @@ def test_all_satisfied_exact_fallback():
     inf = infer(1.0, 0.0, 100, 20, 0.95, kish_deff=1.0)
     assert inf.kind == "exact" and inf.ci_high == 1.0
     assert inf.ci_low == pytest.approx(0.025 ** (1 / 100))
-    assert "SE is 0" in inf.note
+    assert [english(n) for n in inf.notes] == [english("zero_se")]
+    assert "SE is 0" in english(inf.notes[0])
     # p-value for H0: p <= t is t^n; more responses needed is closed form.
     assert p_value(inf, 0.97) == pytest.approx(0.97**100)
     assert verdict(inf, 0.97) == "chua_du_can_cu"
@@ -38,7 +40,7 @@ def test_all_satisfied_exact_fallback():
 
 
 def test_df_floor_and_missing():
-    assert "df = 1" in infer(0.8, 0.01, 10, 0, 0.95).note
+    assert "df = 1" in english(infer(0.8, 0.01, 10, 0, 0.95).notes[0])
     assert infer(float("nan"), 0.0, 0, 3, 0.95).estimate is None
 
 

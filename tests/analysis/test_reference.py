@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import analyze, read_responses, read_volumes
+from analysis.notes import english
 from tests.analysis.support import REFERENCE
 
 RTOL = 1e-6
@@ -116,5 +117,6 @@ def test_reference_design_facts():
     assert design["lonely_psu_strata"] == 1  # desk D5 has a single day
     assert design["n_strata"] == 5
     assert design["df"] == design["n_psu"] - 5
-    assert any("single PSU" in n for n in design["notes"])
+    assert {"code": "lonely_psu", "params": {"strata": 1}} in design["notes"]
+    assert any("single PSU" in english(n) for n in design["notes"])
     assert design["weighting"] == "poststratification"

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisInputError, ConvergenceError, analyze
+from analysis.notes import english
 from analysis.weights import Margin, calibrate, kish, trim, weighted_median
 from tests.analysis.support import random_frame
 
@@ -84,7 +85,7 @@ def test_volumes_by_desk_and_month_and_unused_cells(std_q):
     vol = pd.concat([vol, pd.DataFrame({"desk": ["D9"], "month": ["2025-02"], "volume": [7]})])
     res = analyze(df, std_q, vol)
     assert res["design"]["weighting_cells"] == [["desk", "month"]]
-    assert any("D9" in note for note in res["design"]["notes"])
+    assert any("desk=D9" in english(note) for note in res["design"]["notes"])
 
 
 def test_raking_and_trim_through_analyze(std_q):

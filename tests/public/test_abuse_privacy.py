@@ -20,11 +20,23 @@ def test_honeypot_is_stored_but_flagged(demo_client, demo_db):
 
 
 def test_many_from_one_device_in_a_day_are_flagged(demo_client, demo_db):
+    from sqlalchemy import update
+
+    from survey.models._types import utcnow
+    from survey.services.submission import BURST_WINDOW
+
     flags = []
     for _ in range(7):
         data = full_answers(demo_client)
         assert demo_client.post(f"/s/{DESK}", data=data).status_code == 200
         flags.append(_stored(demo_db, data["sid"]).quality_flags)
+        # Spread over the day, so that the device's burst at the desk is not in play.
+        with demo_db.session() as s:
+            s.execute(
+                update(Response)
+                .where(Response.submission_id == data["sid"])
+                .values(submitted_at=utcnow() - BURST_WINDOW * (8 - len(flags)))
+            )
     assert flags[:5] == [""] * 5
     assert flags[5:] == ["device_repeat", "device_repeat"]
 
@@ -78,13 +90,15 @@ def test_flagged_responses_are_kept(demo_client, demo_db):
 
 
 def test_burst_from_one_network_at_one_desk_is_flagged(demo_db_url):
-    """More than BURST_LIMIT answers from one address at one desk in 10 minutes."""
+    """More than BURST_PER_NETWORK answers from one address at one desk in 10 minutes,
+    each from a phone of its own."""
     from datetime import timedelta
 
     from sqlalchemy import update
 
+    from survey.config import DEFAULTS
     from survey.models._types import utcnow
-    from survey.services.submission import BURST_LIMIT, BURST_WINDOW
+    from survey.services.submission import BURST_WINDOW
     from tests.support import SHORT_DESK
 
     app = make_app(demo_db_url, RATELIMIT_ENABLED=False)
@@ -97,7 +111,7 @@ def test_burst_from_one_network_at_one_desk_is_flagged(demo_db_url):
         assert client.post(f"/s/{code}", data=data, environ_base=shared_wifi).status_code == 200
         return data["sid"]
 
-    first = [post() for _ in range(BURST_LIMIT)]
+    first = [post() for _ in range(DEFAULTS["BURST_PER_NETWORK"])]
     assert {_stored(db, sid).quality_flags for sid in first} == {""}
     # Another desk of the same network is not part of this desk's burst.
     assert _stored(db, post(SHORT_DESK)).quality_flags == ""
@@ -115,20 +129,20 @@ def test_burst_from_one_network_at_one_desk_is_flagged(demo_db_url):
 
 
 def test_all_flags_together(demo_db_url):
-    """One phone on a busy network, answering again and again, honeypot filled."""
-    from survey.services.submission import BURST_LIMIT, DEVICE_DAY_LIMIT
+    """One phone answering again and again at one desk, honeypot filled."""
+    from survey.services.submission import DEVICE_BURST_LIMIT, DEVICE_DAY_LIMIT
 
     app = make_app(demo_db_url, RATELIMIT_ENABLED=False)
     db = app.extensions["survey.db"]
     client = app.test_client()
     env = {"REMOTE_ADDR": "198.51.100.8"}
     flags = []
-    for _ in range(max(BURST_LIMIT, DEVICE_DAY_LIMIT) + 1):
+    for _ in range(DEVICE_DAY_LIMIT + 1):
         data = {**full_answers(client), "website": "x"}
         assert client.post(f"/s/{DESK}", data=data, environ_base=env).status_code == 200
         flags.append(_stored(db, data["sid"]).quality_flags)
-    assert flags[0] == "honeypot"
-    assert flags[DEVICE_DAY_LIMIT] == "honeypot,device_repeat"
+    assert flags[:DEVICE_BURST_LIMIT] == ["honeypot"] * DEVICE_BURST_LIMIT
+    assert flags[DEVICE_BURST_LIMIT] == "honeypot,burst"
     assert flags[-1] == "honeypot,burst,device_repeat"
     db.dispose()
 

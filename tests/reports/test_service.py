@@ -66,18 +66,28 @@ def test_weighted_when_every_desk_month_has_a_volume(demo_db):
         assert report.result["n_excluded"] == flagged > 0
 
 
-def test_missing_volumes_fall_back_to_equal_weights_and_say_so(demo_db):
-    # November 2026 has responses but no imported volumes yet.
+def test_a_month_without_volumes_is_collapsed_not_the_whole_report_unweighted(demo_db):
+    # November 2026 has responses but no imported volumes yet: each desk's
+    # November joins its October in one post-stratum; the report stays weighted.
     with demo_db.session() as s:
         report = build.build(
             s, CLI, today=TODAY, unit="KH-CAMRANH", start=date(2026, 10, 1), end=date(2026, 11, 22)
         )
-        assert not report.weighted and report.result["design"]["weighting"] == "none"
+        assert report.weighted and report.result["design"]["weighting"] == "poststratification"
         notes = [texts.note_text(n) for n in report.notes]
-        assert any("không gia quyền" in n and "11/2026" in n for n in notes)
-        assert report.overall["estimate"] is not None
+        assert any("tháng 11/2026" in n and "Quầy 1 – Hộ tịch" in n for n in notes)
+        assert not any("không gia quyền" in n for n in notes)
         doc = export.to_json(report)
-        assert doc["report"]["weighting"] == "none" and doc["report"]["notes"]
+        assert doc["report"]["weighting"] == "desk_month_volumes"
+        cells = {c["desk_name"]: c for c in doc["report"]["weighting_cells"]}
+        assert cells["Quầy 1 – Hộ tịch"]["treatment"] == "collapsed"
+        assert cells["Quầy 1 – Hộ tịch"]["missing_months"] == ["2026-11"]
+        # With no volume in the whole period, equal weights remain, and say so.
+        november = build.build(
+            s, CLI, today=TODAY, unit="KH-CAMRANH", start=date(2026, 11, 1), end=date(2026, 11, 22)
+        )
+        assert not november.weighted and november.result["design"]["weighting"] == "none"
+        assert any("không gia quyền" in texts.note_text(n) for n in november.notes)
 
 
 def test_an_empty_selection_reports_nothing_without_failing(analyst):
@@ -91,17 +101,25 @@ def test_an_empty_selection_reports_nothing_without_failing(analyst):
     assert analyst.get(f"/staff/reports/export.xlsx{query}").status_code == 200
 
 
-def test_mixed_questionnaires_pick_the_most_answered_and_note_the_rest(demo_db):
+def test_mixed_questionnaires_count_every_form_unless_one_is_picked(demo_db):
     with demo_db.session() as s:
         report = build.build(s, CLI, today=TODAY, unit="KH-NHATRANG")
-        keys = [v.key for v, _n in report.selection.versions]
+        sel = report.selection
+        keys = [v.key for v, _n in sel.versions]
         assert set(keys) == {"short@1", "standard@1"}
-        assert report.selection.version.key == keys[0]
-        assert any(n.code == "other_versions" for n in report.notes)
-        other = build.build(s, CLI, today=TODAY, unit="KH-NHATRANG", questionnaire=keys[1])
-        assert other.selection.version.key == keys[1]
-        # Response rates count every questionnaire: the citizen answered all the same.
-        assert report.rate == other.rate
+        assert sel.version is None and not sel.picked and sel.other_versions == 0
+        assert report.result["n_responses"] + report.result["n_excluded"] == report.n_received
+        assert not any(n.code in ("picked_form", "forms_not_combined") for n in report.notes)
+        for key, n in ((v.key, n) for v, n in sel.versions):
+            other = build.build(s, CLI, today=TODAY, unit="KH-NHATRANG", questionnaire=key)
+            assert other.selection.version.key == key and other.selection.picked
+            assert other.selection.other_versions == report.n_received - n
+            assert any(n.code == "picked_form" for n in other.notes)
+            counted = other.result["n_responses"] + other.result["n_excluded"]
+            assert counted + other.selection.other_versions == other.n_received
+            # The rate's numerator is the headline's: the picked form's responses.
+            assert other.rate.volume == report.rate.volume
+            assert other.rate.responses < report.rate.responses
 
 
 def test_charts_are_plain_svg():

@@ -29,9 +29,16 @@ def test_no_route_changes_audit_events(demo_app, demo_client, demo_db, world, no
     assert audit_count(demo_db) == events
 
 
-def test_audit_log_is_for_admins_only(demo_client, demo_db, world, nocsrf, sign_in_as):
-    for role in ("unit_manager", "desk_staff", "analyst"):
-        sign_in_as(role)
-        assert demo_client.get("/staff/audit").status_code == 403
+def test_the_full_audit_log_is_for_admins_only(demo_client, demo_db, world, nocsrf, sign_in_as):
     sign_in_as("admin")
-    assert demo_client.get("/staff/audit").status_code == 200
+    demo_client.post(f"/staff/desks/{world.desk_in}/rename", data={"name": "Quầy đổi tên"})
+    assert "desk.rename" in demo_client.get("/staff/audit").get_data(as_text=True)
+    sign_in_as("desk_staff")
+    assert demo_client.get("/staff/audit").status_code == 403
+    # Managers and analysts read the target changes of their subtree, nothing else.
+    for role in ("unit_manager", "analyst"):
+        sign_in_as(role)
+        resp = demo_client.get("/staff/audit")
+        assert resp.status_code == 200
+        html = resp.get_data(as_text=True)
+        assert "desk.rename" not in html and "Đăng nhập sai" not in html

@@ -14,13 +14,15 @@ from tests.support import audit_count, audit_events
 
 @pytest.mark.parametrize(
     ("text", "share"),
-    [("85", 0.85), ("85,5", 0.855), ("85.5", 0.855), (" 87 % ", 0.87), ("0,5", 0.005)],
+    [("85", 0.85), ("85,5", 0.855), ("85.5", 0.855), (" 87 % ", 0.87), ("50", 0.5)],
 )
 def test_percent_input(text, share):
     assert parse_percent(text) == pytest.approx(share)
 
 
-@pytest.mark.parametrize("text", ["", "0", "100", "120", "-5", "abc", "85,5,5", "0.85e2", "8 5"])
+@pytest.mark.parametrize(
+    "text", ["", "0", "0,85", "49", "100", "120", "-5", "abc", "85,5,5", "0.85e2", "8 5"]
+)
 def test_percent_input_rejected(text):
     with pytest.raises(ValueError):
         parse_percent(text)
@@ -106,8 +108,8 @@ def test_set_update_and_delete_a_target(demo_client, demo_db, world, nocsrf, sig
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"year": "2027", "threshold": "100"}, "lớn hơn 0 và nhỏ hơn 100"),
-        ({"year": "2027", "threshold": "0"}, "lớn hơn 0 và nhỏ hơn 100"),
+        ({"year": "2027", "threshold": "100"}, "Chỉ tiêu phải nhỏ hơn 100%"),
+        ({"year": "2027", "threshold": "0"}, "Nhập chỉ tiêu theo phần trăm, ví dụ 85"),
         ({"year": "2027", "threshold": "tám lăm"}, "ví dụ 85 hoặc 85,5"),
         ({"year": "2027", "threshold": ""}, "Xin nhập chỉ tiêu"),
         ({"year": "1850", "threshold": "85"}, "Năm không hợp lệ"),

@@ -21,10 +21,11 @@ from survey.services.access import Actor
 class OrgError(ValueError):
     """Input the forms cannot see is wrong (a taken code...): ``field`` and ``code`` say why."""
 
-    def __init__(self, field: str, code: str) -> None:
+    def __init__(self, field: str, code: str, value: str = "") -> None:
         super().__init__(f"{field}: {code}")
         self.field = field
         self.code = code
+        self.value = value  # the offending input, for messages that name it
 
 
 def record(

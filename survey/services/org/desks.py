@@ -1,13 +1,15 @@
-"""Desks: created in a unit, renamed, moved, stopped and restarted, given a new code."""
+"""Desks: created in a unit, renamed, moved, stopped and restarted, given a new code,
+told which sectors they serve."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.models import Desk, DeskCodeHistory, Unit
+from survey.models import Desk, DeskCodeHistory, Sector, Unit
 from survey.services import access
 from survey.services.access import Actor
 from survey.services.codes import new_desk_code
@@ -107,6 +109,36 @@ def regenerate_code(session: Session, user: Actor, desk: Desk) -> str:
         session, user, "desk.regenerate_code", "desk", desk.id, before, desk_snapshot(session, desk)
     )
     return old
+
+
+def set_sectors(session: Session, user: Actor, desk: Desk, sector_codes: Iterable[str]) -> bool:
+    """Make the desk serve exactly these sectors (codes, any case); none clears them.
+
+    One sector gives every QR response of the desk that sector; several make
+    the survey page ask which one.  Unknown codes are refused before anything
+    changes.  Returns whether anything changed (an unchanged set is not audited).
+    """
+    access.require(user, "desk.manage", desk.unit_id)
+    codes = sorted({c.strip().upper() for c in sector_codes if c.strip()})
+    found = {s.code: s for s in session.scalars(select(Sector).where(Sector.code.in_(codes)))}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise OrgError("sectors", "unknown_sector", ", ".join(unknown))
+    before = [s.code for s in desk.sectors]
+    if before == codes:
+        return False
+    desk.sectors = [found[c] for c in codes]
+    session.flush()
+    record(
+        session,
+        user,
+        "desk.set_sectors",
+        "desk",
+        desk.id,
+        {"code": desk.code, "sectors": before},
+        {"code": desk.code, "sectors": codes},
+    )
+    return True
 
 
 def code_history(session: Session, desk: Desk) -> list[DeskCodeHistory]:

@@ -1,0 +1,92 @@
+"""Collapsed post-strata equal R's survey::postStratify (reference/make_collapsed.R)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import analyze, read_responses
+from survey.reports.build import cell_column, collapse
+from tests.analysis.support import ref_questionnaire
+
+REFERENCE = Path(__file__).parent / "reference"
+TOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    responses = read_responses(REFERENCE / "collapsed_responses.csv")
+    volumes = pd.read_csv(REFERENCE / "collapsed_volumes.csv", dtype={"desk": str, "month": str})
+    kept = pd.DataFrame({"desk": responses["desk"], "month": responses["day"].str[:7]})
+    cell_of, table, desks = collapse(kept, volumes)
+    return responses, cell_of, table, desks
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    ref = pd.read_csv(REFERENCE / "collapsed_reference.csv", keep_default_na=False)
+    return ref.astype({"by": str, "key": str})
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= TOL * max(abs(b), 1.0)
+
+
+def test_the_cells_are_r_s(fixture):
+    _responses, _cell_of, table, desks = fixture
+    expected = pd.read_csv(REFERENCE / "collapsed_cells.csv")
+    got = dict(zip(table["cell"], table["volume"], strict=True))
+    assert set(got) == set(expected["cell"])
+    for cell, volume in expected.itertuples(index=False):
+        assert got[cell] == pytest.approx(volume, rel=1e-14), cell
+    treated = {d.desk: (d.treatment, d.missing) for d in desks}
+    assert treated == {
+        "D1": ("month", ()),
+        "D2": ("collapsed", ("2025-04",)),
+        "D3": ("collapsed", ("2025-05",)),
+        "D4": ("mean_weight", ("2025-03", "2025-04", "2025-05")),
+    }
+
+
+def _entry(result: dict, by: str, key: str, estimand: str) -> dict | None:
+    base, _, part = estimand.rpartition(":")
+    if by:
+        group = next(e for e in result["groups"][by] if e["key"] == key)
+        if base == "overall":
+            return group["overall"] if part == "share" else group["mean_score"]
+        if base.startswith("criterion:") and part == "share":
+            return next(c for c in group["criteria"] if c["code"] == base.split(":")[1])
+        return None  # breakdowns report the overall and criteria only
+    if base == "overall":
+        return result["overall"] if part == "share" else result["mean_score"]
+    kind, _, code = base.partition(":")
+    if kind == "overall_item":
+        entry = result["overall_item"]
+    else:
+        rows = result["criteria"] if kind == "criterion" else result["items"]
+        entry = next(r for r in rows if r["code"] == code)
+    return entry if part == "share" else entry["mean_score"]
+
+
+def test_estimates_and_ses_match_r(fixture, reference):
+    responses, cell_of, table, _desks = fixture
+    frame = responses.assign(cell=cell_column(responses, cell_of))
+    result = analyze(frame, ref_questionnaire(), volumes=table, by=["desk", "unit"])
+    assert result["design"]["weighting"] == "poststratification"
+    compared = 0
+    for row in reference.itertuples():
+        got = _entry(result, row.by, row.key, row.estimand)
+        if got is None:
+            continue
+        score = row.estimand.endswith(":score")
+        # mean_score is on 1..5, R's z on 0..1: 1 + 4 z.
+        est = (got["estimate"] - 1) / 4 if score else got["estimate"]
+        se = got["se"] / 4 if score else got["se"]
+        assert _close(est, row.estimate), row
+        assert _close(se, row.se), row
+        if not score:
+            assert got["df"] == row.df and got["n"] == row.n, row
+        compared += 1
+    assert compared > 40
