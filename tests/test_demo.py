@@ -54,7 +54,7 @@ def test_targets_from_the_plans_are_labelled_demo(demo_db):
             .outerjoin(SectorGroup, SectorGroup.id == Target.sector_group_id)
         ).all()
     found = {(u, y, g): t for u, y, g, t, _src in rows}
-    assert found[("KH-CAMRANH", 2022, None)] == 0.83
+    assert found[("KH-CAMRANH", 2022, None)] == 0.87
     assert found[("KH", 2022, None)] == 0.85
     assert found[("KH", 2022, "DD-XD-DT")] == 0.75
     assert found[("KH", 2022, "YT-GD")] == 0.80

@@ -57,6 +57,13 @@ class CellTreatment:
     treatment: str
     desk_name: str = ""
     unit: str = ""  # code of the unit the desk belongs to (its volume page)
+    unit_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """ "Quầy 1 – Hộ tịch (Phường Cam Ranh)": desk names repeat across units."""
+        name = self.desk_name or self.desk
+        return f"{name} ({self.unit_name})" if self.unit_name else name
 
     def as_json(self) -> dict:
         return {
@@ -301,6 +308,7 @@ def weighting(
                 d.treatment,
                 labels.desks.get(d.desk, d.desk),
                 labels.desk_units.get(d.desk, ""),
+                labels.units.get(labels.desk_units.get(d.desk, ""), ""),
             )
             for d in desks
         ]
@@ -314,7 +322,7 @@ def weighting(
                 "collapsed_months",
                 {
                     "n": sum(len(d.missing) for d in collapsed),
-                    "cells": [(d.desk_name or d.desk, d.missing) for d in collapsed],
+                    "cells": [(d.label, d.missing) for d in collapsed],
                 },
             )
         )
@@ -325,7 +333,7 @@ def weighting(
                 "mean_weight_desks",
                 {
                     "n": len(averaged),
-                    "cells": [(d.desk_name or d.desk, d.months) for d in averaged],
+                    "cells": [(d.label, d.months) for d in averaged],
                 },
             )
         )

@@ -256,18 +256,7 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
             else None,
             "forms": texts.forms_text(report, locale, _),
         },
-        "weighting_cells": [
-            {
-                "desk": c.desk_name or c.desk,
-                "unit": c.unit,
-                "treatment": c.treatment,
-                "months": ", ".join(
-                    texts.month_words(m, _)
-                    for m in (c.missing if c.treatment == "collapsed" else c.months)
-                ),
-            }
-            for c in report.treated_cells
-        ],
+        "weighting_cells": weighting_groups(report, _),
         "criteria": criteria_table(report, locale, _),
         "items": item_rows(report, locale, _),
         "rankings": [
@@ -287,3 +276,21 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
         "period": f"{f.day(report.selection.start, locale)} – {f.day(report.selection.end, locale)}",
         "small_n": SMALL_N,
     }
+
+
+def weighting_groups(report: Report, _) -> list[dict]:
+    """The desks not weighted by their own monthly volume, grouped by unit (one volume page each)."""
+    groups: dict[str, dict] = {}
+    for c in report.treated_cells:
+        group = groups.setdefault(
+            c.unit, {"unit": c.unit, "unit_name": c.unit_name or c.unit, "desks": []}
+        )
+        months = c.missing if c.treatment == "collapsed" else c.months
+        group["desks"].append(
+            {
+                "desk": c.desk_name or c.desk,
+                "treatment": c.treatment,
+                "months": ", ".join(texts.month_words(m, _) for m in months),
+            }
+        )
+    return sorted(groups.values(), key=lambda g: g["unit_name"])

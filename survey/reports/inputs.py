@@ -9,7 +9,7 @@ read what citizens wrote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -92,6 +92,9 @@ class Targets:
     groups: dict[str, TargetInfo]
     # analysis ``targets``: per breakdown value
     by: dict[str, dict[str, float]]
+    # unit code -> a target other than the selection's, for the units of the
+    # breakdown that set (or inherit) their own: every row's target has a source.
+    units: dict[str, TargetInfo] = field(default_factory=dict)
 
 
 def _info(session: Session, target, unit: Unit | None = None) -> TargetInfo:
@@ -127,11 +130,11 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
     group = sel.group
     if group is None and sel.sector is not None and sel.sector.group_id is not None:
         group = session.get(SectorGroup, sel.sector.group_id)
-    overall = _info(
-        session,
-        org_targets.effective_target(session, sel.unit, year, group.id if group else None),
-        sel.unit,
+    overall_target = org_targets.effective_target(
+        session, sel.unit, year, group.id if group else None
     )
+    overall = _info(session, overall_target, sel.unit)
+    units: dict[str, TargetInfo] = {}
     groups: dict[str, TargetInfo] = {}
     for grp in org_sectors.list_groups(session):
         groups[grp.code] = _info(
@@ -159,6 +162,8 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
             t = org_targets.effective_target(session, unit, year, group.id if group else None)
             if t is not None:
                 by["unit"][code] = t.threshold
+                if overall_target is None or t.id != overall_target.id:
+                    units[code] = _info(session, t, unit)
         # A desk whose counted responses all lie in one sector group with a
         # target of its own (a land desk: 75%) is judged against it, the very
         # threshold of those sectors' rows, so the desk and sector rankings never
@@ -180,7 +185,7 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
                 by["desk"][desk_code] = by["sector_group"][grp_code]
             elif unit_code in by["unit"]:
                 by["desk"][desk_code] = by["unit"][unit_code]
-    return Targets(year=year, overall=overall, groups=groups, by=by)
+    return Targets(year=year, overall=overall, groups=groups, by=by, units=units)
 
 
 # --- comments -----------------------------------------------------------------

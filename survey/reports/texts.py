@@ -195,9 +195,14 @@ def month_words(month: str, _: Gettext = plain) -> str:
 
 
 def cells_text(cells, _: Gettext = plain) -> str:
-    """[(desk name, months)] -> "Quầy A (tháng 3/2026, tháng 4/2026); Quầy B (tháng 5/2026)"."""
+    """[(desk label, months)] grouped by months, so the common case (every desk lacks
+    last month) reads as one list: "tháng 11/2026: Quầy A (Phường X), Quầy B (Xã Y)"."""
+    by_months: dict[tuple[str, ...], list[str]] = {}
+    for name, months in cells:
+        by_months.setdefault(tuple(months), []).append(name)
     return "; ".join(
-        f"{name} ({', '.join(month_words(m, _) for m in months)})" for name, months in cells
+        f"{', '.join(month_words(m, _) for m in months)}: {', '.join(names)}"
+        for months, names in by_months.items()
     )
 
 
@@ -336,7 +341,8 @@ def target_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
     """Every target the report judges against, each with where it comes from.
 
     The selection's own target first, then each sector group's (its own
-    target, or the overall one it falls back to).
+    target, or the overall one it falls back to), then the units of the
+    breakdown whose own target differs from the selection's.
     """
     t, sel = report.targets.overall, report.selection
     lines = []
@@ -357,6 +363,17 @@ def target_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
             _(
                 "%(group)s: %(value)s — %(provenance)s",
                 group=report.label("sector_group", code),
+                value=target_percent(info.threshold, locale),
+                provenance=target_provenance(info, locale, _),
+            )
+        )
+    for code, info in sorted(
+        report.targets.units.items(), key=lambda kv: report.label("unit", kv[0])
+    ):
+        lines.append(
+            _(
+                "%(group)s: %(value)s — %(provenance)s",
+                group=report.label("unit", code),
                 value=target_percent(info.threshold, locale),
                 provenance=target_provenance(info, locale, _),
             )

@@ -108,8 +108,9 @@ TARGETS = [
         "KH-CAMRANH",
         2022,
         None,
-        0.83,
-        DEMO + "KH CCHC năm 2022 của TP Cam Ranh: mức độ hài lòng đạt trên 83%",
+        # Above the province's 85%: a unit may raise the target it inherits, never lower it.
+        0.87,
+        DEMO + "chỉ tiêu riêng của phường Cam Ranh: mức độ hài lòng đạt trên 87%",
     ),
     ("KH", 2022, None, 0.85, DEMO + "KH CCHC năm 2022 của TP Cần Thơ: tối thiểu 85%"),
     (

@@ -15,7 +15,7 @@ from tests.support import full_answers, run_report
 
 LAND_DESK = demo_code("tt-datdai")  # KH-TTHCC "Quầy Đất đai", DAT_DAI only
 # Demo targets for 2026: KH 85% overall, 75% land/construction/investment,
-# 80% health/education; KH-CAMRANH 83% overall.
+# 80% health/education; KH-CAMRANH 87% overall.
 PERIOD = ("--from", "2026-01-01", "--to", "2026-11-20")
 
 
@@ -73,9 +73,9 @@ def test_desk_and_sector_rankings_agree_on_every_single_group_desk(demo_db, demo
             assert desks[code]["overall"]["target"] == sectors[sector.code]["overall"]["target"]
             checked += 1
     assert checked >= 8  # the centre's five group desks and the wards' land desks
-    # Two land sectors, one group: 75%, not the ward's 83%.
+    # Two land sectors, one group: 75%, not the ward’s 87%.
     assert desks[demo_code("cr-2")]["overall"]["target"] == 0.75
     # Sectors of a group and of none: the unit's own target, as before.
-    assert desks[demo_code("cr-3")]["overall"]["target"] == 0.83
-    assert desks[demo_code("cr-1")]["overall"]["target"] == 0.83
+    assert desks[demo_code("cr-3")]["overall"]["target"] == 0.87
+    assert desks[demo_code("cr-1")]["overall"]["target"] == 0.87
     assert desks[demo_code("tt-tuphap")]["overall"]["target"] == 0.85

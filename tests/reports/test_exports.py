@@ -68,7 +68,7 @@ def independent_overall(db, unit_code: str, start: date, end: date) -> dict:
     used = frame.loc[~frame["excluded"], ["desk", "day"]].assign(month=lambda d: d["day"].str[:7])
     cells = used[["desk", "month"]].drop_duplicates()
     volumes = cells.merge(volumes, on=["desk", "month"])
-    return analyze(frame, q, volumes=volumes, target=0.83)["overall"]
+    return analyze(frame, q, volumes=volumes, target=0.87)["overall"]
 
 
 def test_json_xlsx_and_pdf_carry_the_same_overall(demo_db_url, demo_db, tmp_path):
@@ -86,7 +86,7 @@ def test_json_xlsx_and_pdf_carry_the_same_overall(demo_db_url, demo_db, tmp_path
     assert doc["report"]["weighting"] == "desk_month_volumes"
     assert doc["selection"]["unit"]["code"] == "KH-CAMRANH"
     assert doc["selection"]["from"] == "2026-01-01" and doc["selection"]["to"] == "2026-10-31"
-    assert doc["overall"]["target"] == 0.83 and doc["n_excluded"] > 0
+    assert doc["overall"]["target"] == 0.87 and doc["n_excluded"] > 0
 
     wb = load_workbook(out["xlsx"])
     summary = wb[SHEETS["summary"]]

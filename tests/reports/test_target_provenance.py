@@ -68,3 +68,13 @@ def test_public_board_names_the_unit_not_the_person(demo_client, demo_db, cheap_
     assert "Chỉ tiêu năm 2026: 90%" in html
     assert "Do Phường Cam Ranh đặt (KH 5/KH-UBND), cao hơn chỉ tiêu kế thừa 85%" in html
     assert "Trần Thị Cam" not in html
+
+
+def test_a_province_report_names_the_source_of_each_units_own_target(sign_in_as):
+    # The ward's rows in the province's rankings are judged against its own 87%:
+    # that target is listed with its source too, not only the province's 85%.
+    client = sign_in_as("analyst", "KH", username="kh_reader")
+    html = client.get(f"/staff/reports?unit=KH&{PERIOD}").get_data(as_text=True)
+    assert "Chung (mọi lĩnh vực): 85% — Đặt tại đơn vị" in html
+    [line] = [x for x in html.split("<li>") if x.startswith("Phường Cam Ranh: 87% — ")]
+    assert "Đặt tại đơn vị" in line and "cao hơn chỉ tiêu kế thừa 85%" in line

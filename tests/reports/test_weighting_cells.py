@@ -132,7 +132,10 @@ def test_the_dashboard_lists_the_cells_with_a_link_to_the_volumes(demo_db, sign_
     body = html_lib.unescape(page.get_data(as_text=True))
     assert page.status_code == 200
     block = body[body.index("Quầy chưa đủ số lượng hồ sơ") :]
-    assert f"<b>{HOTICH}</b>: tháng 3/2026" in block
+    # One row per desk, under its unit: the desk's name and the month it lacks.
+    row = block[block.index(f"<td>{HOTICH}</td>") :]
+    assert row.index("tháng 3/2026") < row.index("</tr>")
+    assert "<b>Phường Cam Ranh</b>" in block
     assert f'href="/staff/units/{unit_id}/volumes"' in block
     assert "/staff/volumes" not in block  # analysts do not import volumes
     manager = sign_in_as("unit_manager").get("/staff/reports")

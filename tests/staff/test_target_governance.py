@@ -162,7 +162,7 @@ def test_an_admin_may_set_it_lower(demo_client, demo_db, world, nocsrf, sign_in_
 def test_a_ward_manager_may_lower_the_target_of_a_unit_below_it(
     demo_client, demo_db, world, nocsrf, sign_in_as
 ):
-    # KH-CAMRANH-TO1 inherits Cam Ranh's 83%; Cam Ranh's manager is above it.
+    # KH-CAMRANH-TO1 inherits Cam Ranh's 87%; Cam Ranh's manager is above it.
     sign_in_as("unit_manager")
     assert _post(demo_client, world.child_in, "80").status_code == 302
     assert _stored(demo_db, "KH-CAMRANH-TO1")[0] == pytest.approx(0.8)

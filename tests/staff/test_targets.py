@@ -36,7 +36,7 @@ def _ids(session):
 
 def test_effective_target_is_inherited_from_the_nearest_ancestor(demo_db, world):
     # Demo targets for 2026: KH 85% overall, 75% land/construction/investment,
-    # 80% health/education; KH-CAMRANH 83% overall.
+    # 80% health/education; KH-CAMRANH 87% overall.
     with demo_db.session() as s:
         units, groups = _ids(s)
         camranh, commune, child = (
@@ -46,11 +46,11 @@ def test_effective_target_is_inherited_from_the_nearest_ancestor(demo_db, world)
         )
 
         own = effective_target(s, camranh, 2026)
-        assert (own.unit_id, own.threshold) == (camranh.id, 0.83)
+        assert (own.unit_id, own.threshold) == (camranh.id, 0.87)
         inherited = effective_target(s, commune, 2026)
         assert (inherited.unit_id, inherited.threshold) == (units["KH"].id, 0.85)
         # Two levels down: the ward's target, not the province's.
-        assert effective_target(s, child, 2026).threshold == 0.83
+        assert effective_target(s, child, 2026).threshold == 0.87
         # A group target on the path wins over a nearer overall one.
         land = effective_target(s, camranh, 2026, groups["DD-XD-DT"])
         assert (land.unit_id, land.threshold) == (units["KH"].id, 0.75)
@@ -65,14 +65,14 @@ def test_effective_target_is_inherited_from_the_nearest_ancestor(demo_db, world)
         )
         s.flush()
         assert effective_target(s, child, 2026, groups["DD-XD-DT"]).threshold == 0.8
-        assert effective_target(s, child, 2026).threshold == 0.83
+        assert effective_target(s, child, 2026).threshold == 0.87
 
 
 def test_set_update_and_delete_a_target(demo_client, demo_db, world, nocsrf, sign_in_as):
     sign_in_as("unit_manager")
     unit_id = world.units["KH-CAMRANH-TO1"]
     page = demo_client.get(f"/staff/units/{unit_id}/targets?year=2026").get_data(as_text=True)
-    assert "83%" in page and "kế thừa" in page and "Phường Cam Ranh" in page
+    assert "87%" in page and "kế thừa" in page and "Phường Cam Ranh" in page
 
     resp = demo_client.post(
         f"/staff/units/{unit_id}/targets",
