@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import math
-import time
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, make_response, render_template, request, url_for
 from flask import session as session_cookie
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 
-from survey import i18n, keys
+from survey import keys
 from survey.config import settings
 from survey.extensions import csrf, limiter
-from survey.public import bp, open_forms, page_cache
+from survey.public import bp, limits, open_forms, page_cache
 from survey.services import links, public_desks, submission
 from survey.services.form_check import (
     MAX_COMMENT,
@@ -25,8 +21,6 @@ from survey.services.form_check import (
     check_late_comment,
 )
 from survey.web_db import get_session
-
-DEVICE_COOKIE = "sv_dev"
 
 
 def _desk_or_page(code: str):
@@ -90,9 +84,9 @@ def _render_form(
     )
     # Back-and-forward keeps the same page (and so the same submission id).
     resp.headers["Cache-Control"] = "private, no-cache"
-    if _device_id() is None:  # none yet, or not one of ours: a signed one
+    if limits.device_id() is None:  # none yet, or not one of ours: a signed one
         resp.set_cookie(
-            DEVICE_COOKIE,
+            limits.DEVICE_COOKIE,
             submission.issue_device_id(settings().SECRET_KEY),
             max_age=365 * 24 * 3600,
             httponly=True,
@@ -159,75 +153,6 @@ def _cross_site() -> bool:
     return origin is not None and (origin == "null" or urlsplit(origin).netloc != request.host)
 
 
-def _desk_key() -> str:
-    # The code as the desk lookup sees it, so "/s/%20CODE" or "/s/code%09" count
-    # against the desk's own bucket; junk that cannot be a code (a 404 anyway)
-    # shares one bucket instead of making a new key per request.
-    code = public_desks.normalised((request.view_args or {}).get("code", ""))
-    return "desk:" + (code or "?")
-
-
-# Citizens' POSTs are limited per device, so that the citizens behind one
-# address (a centre's Wi-Fi, a carrier's CGNAT) do not share one bucket. The
-# device is the signed cookie handed out with the form: a made-up value is no
-# device and makes no new bucket.
-PER_DEVICE = "20 per minute;200 per hour"
-# POSTs without a valid device cookie share one bucket per address. A browser
-# that can send an answer got the cookie with its form, so these are scripts or
-# browsers that dropped it: more than one device's worth (several may sit
-# behind the address), well under the network ceiling (a client stripping its
-# cookies gets this, not a bucket per request).
-WITHOUT_DEVICE = "60 per minute;600 per hour"
-
-
-def _device_id() -> str | None:
-    """This browser's device id, if its cookie is one this server signed."""
-    if "device_id" not in g:
-        g.device_id = submission.verify_device_id(_keys(), request.cookies.get(DEVICE_COOKIE))
-    return g.device_id
-
-
-def _client_key() -> str:
-    device = _device_id()
-    return f"device:{device}" if device else f"address:{get_remote_address()}"
-
-
-def _client_limits() -> str:
-    return PER_DEVICE if _device_id() else WITHOUT_DEVICE
-
-
-def _network_key() -> str:
-    return "network:" + get_remote_address()
-
-
-def _network_limits() -> str:
-    # The ceiling of one address, whatever its devices: only abuse from one
-    # network reaches it (SURVEY_RATELIMIT_PER_NETWORK).
-    return settings().RATELIMIT_PER_NETWORK
-
-
-def _wait_message(seconds: int) -> str:
-    if seconds <= 90:
-        return _(
-            "Hệ thống đang nhận nhiều đánh giá. Vui lòng đợi %(n)d giây rồi bấm Gửi lại.",
-            n=seconds,
-        )
-    return _(
-        "Hệ thống đang nhận nhiều đánh giá. Vui lòng đợi %(n)d phút rồi bấm Gửi lại.",
-        n=math.ceil(seconds / 60),
-    )
-
-
-def _limited(limit) -> tuple[int, str]:
-    """Seconds until the breached limit lets this client in again, and the words."""
-    # The limiter checks before the other before-request hooks have run.
-    if "lang" not in g:
-        g.lang = i18n.select_locale()
-    # As Flask-Limiter counts its own Retry-After, so the page and the header agree.
-    seconds = max(1, int(limit.reset_at - time.time()))
-    return seconds, _wait_message(seconds)
-
-
 def _survey_limited(limit):
     """A survey POST over a limit: nothing is stored, and instead of a bare 429
     page the form comes back with every answer kept and the wait in seconds."""
@@ -244,7 +169,7 @@ def _survey_limited(limit):
     q = desk.questionnaire
     if q is None:
         return None
-    seconds, message = _limited(limit)
+    seconds, message = limits.wait(limit)
     try:  # the form's own id when it is this browser's: a retry stays one answer
         sid = submission.verify_submission_id(
             _keys(), request.form.get("sid"), open_forms.binding(session_cookie)
@@ -288,7 +213,7 @@ def _comment_limited(limit):
     stored = submission.find_by_submission_id(get_session(), sid)
     if stored is None or stored.desk_id != desk.id:
         return None  # only a stored answer is thanked for
-    seconds, message = _limited(limit)
+    seconds, message = limits.wait(limit)
     page = render_template(
         "public/thanks.html",
         desk=desk,
@@ -302,9 +227,9 @@ def _comment_limited(limit):
 
 @bp.post("/s/<code>")
 @csrf.exempt  # checked in _submit, so a failure re-renders the form with the answers kept
-@limiter.limit(_client_limits, key_func=_client_key, on_breach=_survey_limited)
-@limiter.limit(_network_limits, key_func=_network_key, on_breach=_survey_limited)
-@limiter.limit("120 per minute", key_func=_desk_key, on_breach=_survey_limited)
+@limiter.limit(limits.client_limits, key_func=limits.client_key, on_breach=_survey_limited)
+@limiter.limit(limits.network_limits, key_func=limits.network_key, on_breach=_survey_limited)
+@limiter.limit("120 per minute", key_func=limits.desk_key, on_breach=_survey_limited)
 def survey_submit(code: str):
     desk, page = _desk_or_page(code)
     if page:
@@ -365,7 +290,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         submission_id=sid,
         locale=g.lang,
         client_ip=request.remote_addr,
-        device_id=_device_id(),
+        device_id=limits.device_id(),
         sector_id=_sector_id(desk, checked, link),
     )
     if link is not None:
@@ -443,8 +368,8 @@ def link_page(token: str):
 
 @bp.post("/l/<token>")
 @csrf.exempt  # checked in _submit
-@limiter.limit(_client_limits, key_func=_client_key, on_breach=_survey_limited)
-@limiter.limit(_network_limits, key_func=_network_key, on_breach=_survey_limited)
+@limiter.limit(limits.client_limits, key_func=limits.client_key, on_breach=_survey_limited)
+@limiter.limit(limits.network_limits, key_func=limits.network_key, on_breach=_survey_limited)
 def link_submit(token: str):
     # The case is checked by the unique case hash when storing, after the
     # submission id, so a replay of this link's own answer still gets thanks.
@@ -471,8 +396,8 @@ def _thanks(desk, sid: str, has_comment: bool, remember: bool = True):
 
 
 @bp.post("/s/<code>/y-kien")
-@limiter.limit(_client_limits, key_func=_client_key, on_breach=_comment_limited)
-@limiter.limit(_network_limits, key_func=_network_key, on_breach=_comment_limited)
+@limiter.limit(limits.client_limits, key_func=limits.client_key, on_breach=_comment_limited)
+@limiter.limit(limits.network_limits, key_func=limits.network_key, on_breach=_comment_limited)
 def late_comment(code: str):
     """A suggestion or complaint added from the thanks page."""
     desk, page = _desk_or_page(code)

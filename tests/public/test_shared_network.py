@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from survey.config import DEFAULTS, ConfigError, load_settings
 from survey.models import Comment, Response
-from survey.public.views import DEVICE_COOKIE
+from survey.public.limits import DEVICE_COOKIE
 from survey.services import links, submission
 from survey.services.demo import demo_code
 from tests.support import DESK, SHORT_DESK, TEST_SECRET, form_of, full_answers, make_app
