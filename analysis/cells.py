@@ -32,6 +32,9 @@ class Cells:
     na: np.ndarray  # (T, J) N/A answers
     blank: np.ndarray  # (T, J) not answered
     any_answered: np.ndarray  # (T, G) respondents answering at least one item of group g
+    # Cell of each kept row: the per-respondent second moments of composites
+    # (estimators.srs_variance) cannot be had from cell sums.
+    row_cell: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -86,7 +89,7 @@ def build(enc: Encoded, columns: list[str], groups: list[list[int]]) -> Cells:
         for k in members:
             ans |= enc.items[k] > 0
         any_answered[:, g] = np.bincount(cell, weights=ans, minlength=t).astype(np.int64)
-    return Cells(col_codes, labels, n, d, answered, satisfied, score, na, blank, any_answered)
+    return Cells(col_codes, labels, n, d, answered, satisfied, score, na, blank, any_answered, cell)
 
 
 def _combine(codes: list[np.ndarray], cards: list[int], n: int):

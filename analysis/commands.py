@@ -69,7 +69,7 @@ def _questionnaire(key: str | None, path: str | None):
     "--trim",
     "trim_factor",
     type=float,
-    help="Cap weights at this multiple of the median, then re-rake.",
+    help="Keep weights within median / F .. F x median, margins met (bounded raking).",
 )
 @click.option("--target", type=float, help="Target share, e.g. 0.85, for the verdicts.")
 @click.option("--level", type=float, default=0.95, show_default=True)
@@ -165,27 +165,58 @@ def analyze(
 @click.command("plan")
 @click.option("--target", type=float, required=True, help="Target share, e.g. 0.85.")
 @click.option("--expected", type=float, required=True, help="Expected share, e.g. 0.88.")
-@click.option("--alpha", type=float, default=0.05, show_default=True, help="One-sided level.")
+@click.option(
+    "--alpha",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="1 - the interval's level (0.05: the reports' 95% interval).",
+)
+@click.option(
+    "--one-sided",
+    is_flag=True,
+    help="Plan a one-sided test at level alpha instead of the reports' rule (fewer "
+    "responses, less than the stated power for a report's verdict).",
+)
 @click.option("--power", type=float, default=0.8, show_default=True)
 @click.option("--deff", type=float, default=1.0, show_default=True, help="Design effect.")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True
 )
-def plan(target, expected, alpha, power, deff, fmt):
-    """Responses needed to show satisfaction above a target."""
+def plan(target, expected, alpha, one_sided, power, deff, fmt):
+    """Responses needed for a verdict against a target.
+
+    By default by the reports' rule: "Đạt" needs the two-sided (1 - alpha)
+    interval entirely above the target, "Không đạt" entirely below it; the plan
+    gives that the stated power if the true share is the expected one.
+    """
     from .planner import sample_size
 
+    sides = 1 if one_sided else 2
     try:
-        res = sample_size(target, expected, alpha=alpha, power=power, deff=deff)
+        res = sample_size(target, expected, alpha=alpha, power=power, deff=deff, sides=sides)
     except ValueError as exc:
         _fail(str(exc))
+    above = res["direction"] == "above"
+    if one_sided:
+        rule = (
+            f"one-sided test at level {alpha:g}, i.e. the {'lower' if above else 'upper'} "
+            f"{100 * (1 - alpha):g}% confidence bound {'above' if above else 'below'} the "
+            "target; not the reports' two-sided rule"
+        )
+    else:
+        rule = (
+            f"the two-sided {100 * (1 - alpha):g}% confidence interval lies entirely "
+            f"{'above' if above else 'below'} the target, as a report's verdict requires"
+        )
+    res["rule"] = rule
     if fmt == "json":
         click.echo(json.dumps(res, indent=2))
         return
     click.echo(
-        f"{res['n']} responses to show {100 * expected:g}% > {100 * target:g}% "
-        f"(one-sided alpha {alpha:g}, power {power:g}; {res['n_srs']} before the design "
-        f"effect {deff:g})"
+        f"{res['n']} responses to show {100 * expected:g}% {'>' if above else '<'} "
+        f"{100 * target:g}% (decision rule: {rule}; power {100 * power:g}%; "
+        f"{res['n_srs']} before the design effect {deff:g})"
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from questionnaires.model import Questionnaire
 
-from . import bootstrap
+from . import bootstrap, compare
 from .cells import build
 from .errors import AnalysisInputError
 from .estimators import (
@@ -20,17 +20,31 @@ from .estimators import (
     composites,
     domain_ratios,
     estimates,
+    srs_variance,
 )
 from .intervals import INTERVALS, infer
-from .notes import LONELY_PSU, LONELY_PSU_BOOTSTRAP, TRIM_NOT_CONVERGED, note
+from .notes import LONELY_PSU, LONELY_PSU_BOOTSTRAP, TRIM_REPLICATES, note
 from .result import Basis, Context, group_entry, whole_sample
-from .tidy import DERIVED, encode
+from .tidy import DERIVED, _parse_flags, encode
 from .variance import Residualiser, design_of, domain_counts, linearized_variance
 from .verdict import MIN_PSUS_PER_STRATUM
-from .weights import build_margins, calibrate, kish, margin_columns, trim
+from .weights import (
+    build_margins,
+    calibrate,
+    kish,
+    margin_columns,
+    trim,
+    trim_notes,
+    trim_replicates,
+)
 
 METHODS = ("linearization", "bootstrap")
+# Degrees of freedom of the intervals (docs/method.md, "Intervals and degrees of
+# freedom"): the Satterthwaite df of each estimate, or PSUs - strata ("design").
+DF_RULES = ("satterthwaite", "design")
 BY_CHOICES = ("desk", "unit", "sector", "sector_group", "month")
+# The cell column that carries the domain flag ("1" inside, "0" outside).
+DOMAIN_COLUMN = "_domain"
 
 
 def analyze(
@@ -52,8 +66,14 @@ def analyze(
     strata: Sequence[str] = ("desk",),
     psu: Sequence[str] = ("desk", "day"),
     population: float | None = None,
+    closed: bool = False,
+    domain: str | pd.Series | None = None,
+    df_rule: str = "design",
 ) -> dict:
     _check(level, target, method, interval, replicates, trim_factor)
+    if df_rule not in DF_RULES:
+        raise AnalysisInputError(f"unknown df rule {df_rule!r}; use one of {DF_RULES}")
+    responses, in_domain = _with_domain(responses, domain)
     if population is not None and not population >= 0:
         raise AnalysisInputError(f"population must be a non-negative count, got {population}")
     by = list(dict.fromkeys(by))
@@ -62,20 +82,30 @@ def analyze(
     margin_cols = [margin_columns(t) for t in tables]
     strata, psu = tuple(strata), tuple(psu)
     used = list(dict.fromkeys([*strata, *psu, *(c for cols in margin_cols for c in cols), *by]))
+    if in_domain is not None:
+        used.append(DOMAIN_COLUMN)
     extra = tuple(c for c in used if c not in DERIVED)
 
     enc = encode(responses, questionnaire, include_flagged=include_flagged, extra_columns=extra)
     struct = Structure.of(questionnaire)
     cells = build(enc, used, struct.groups())
+    # Weights, strata and PSUs are those of every counted response; estimates are of
+    # the domain (R: subset() after postStratify()).  Cells outside it fall in an
+    # extra domain whose rows are dropped, so their influence never enters a
+    # domain's variance, as in breakdowns.
+    inside = (
+        np.asarray(cells.labels[DOMAIN_COLUMN], dtype=str)[cells.columns[DOMAIN_COLUMN]] == "1"
+        if in_domain is not None
+        else np.ones(cells.size, dtype=bool)
+    )
     margin_list, notes = build_margins(cells, tables)
     w, sweeps = calibrate(cells.d, cells.n, margin_list)
     trim_info = None
     if trim_factor is not None and cells.size:
-        w, trim_info = trim(w, cells.n, margin_list, trim_factor)
-        if not trim_info["converged"]:
-            notes.append(note(TRIM_NOT_CONVERGED))
+        w, trim_info = trim(cells.d, cells.n, margin_list, trim_factor, w)
+        notes.extend(trim_notes(trim_info))
     design = design_of(cells, strata, psu)
-    kish_deff, n_eff_kish = kish(w, cells.n)
+    kish_deff, n_eff_kish = kish(w[inside], cells.n[inside])
     resid = Residualiser(margin_list, w, cells.d, cells.n) if margin_list else None
     num, den = cell_numerators(cells)
 
@@ -86,9 +116,19 @@ def analyze(
         rng = np.random.default_rng(seed)
         factors = bootstrap.replicate_factors(design, replicates, rng)
         w_rep, _ = calibrate(cells.d[None, :] * factors[:, design.psu], cells.n, margin_list)
-        if trim_factor is not None:
-            for b in range(replicates):
-                w_rep[b], _ = trim(w_rep[b], cells.n, margin_list, trim_factor)
+        if trim_info is not None and trim_info["applied"]:
+            # The full sample's bounds on g = weight / base weight, for every replicate.
+            w_rep, untrimmed = trim_replicates(
+                cells.d[None, :] * factors[:, design.psu],
+                cells.n,
+                margin_list,
+                trim_info["low"] / cells.d,
+                trim_info["high"] / cells.d,
+                w_rep,
+            )
+            trim_info["replicates_untrimmed"] = untrimmed
+            if untrimmed:
+                notes.append(note(TRIM_REPLICATES, n=untrimmed, replicates=replicates))
         if design.lonely.any():
             notes.append(note(LONELY_PSU_BOOTSTRAP, strata=int(design.lonely.sum())))
     elif design.lonely.any():
@@ -103,13 +143,20 @@ def analyze(
     )
 
     def domain_estimates(dom: Domain, items: bool, population: float | None):
+        k_out = dom.size
+        if in_domain is not None:
+            dom = Domain(np.where(inside, dom.codes, k_out), k_out + 1, [*dom.labels, ""])
         r = domain_ratios(num, den, w, dom)
         comps = composites(struct, r.den[:, : struct.n_items] > 0, items=items)
         est = estimates(comps, r)
+        dom_df = design.domain_df(dom)
         if w_rep is None:
             x = cell_influence(comps, num, den, w, dom, r)
-            var = linearized_variance(x, dom, design, resid)
+            var, sdf = linearized_variance(x, dom, design, resid, with_df=True)
+            if df_rule == "design":
+                sdf = None
         else:
+            sdf = None  # the bootstrap keeps the design df, as R's svrepdesign
             theta = bootstrap.replicate_estimates(comps, num, den, w_rep, dom)
             var, _ = bootstrap.replicate_variance(theta)
         answered = domain_counts(cells.answered, dom)
@@ -122,12 +169,23 @@ def analyze(
         resp = domain_counts(cells.n.astype(float), dom)
         with np.errstate(invalid="ignore", divide="ignore"):
             deffs = np.where(wn > 0, resp * wn2 / np.where(wn > 0, wn * wn, 1), 1.0)
+        srs = _composite_srs_variance(comps, r, dom, counts)
         inferences = [
             [
-                infer(est[k, c], var[k, c], counts[k, c], int(df_k), level, interval, deffs[k])
+                infer(
+                    est[k, c],
+                    var[k, c],
+                    counts[k, c],
+                    int(df_k),
+                    level,
+                    interval,
+                    deffs[k],
+                    df_eff=None if sdf is None else float(sdf[k, c]),
+                    srs_var=None if c not in srs else float(srs[c][k]),
+                )
                 for c in range(len(comps))
             ]
-            for k, df_k in enumerate(design.domain_df(dom))
+            for k, df_k in enumerate(dom_df)
         ]
         n_psu, n_strata, thin = design.domain_psus(dom, MIN_PSUS_PER_STRATUM)
         days = _domain_days(cells, dom)
@@ -136,6 +194,7 @@ def analyze(
                 n_psu=int(n_psu[k]),
                 n_strata=int(n_strata[k]),
                 thin_strata=int(thin[k]),
+                closed=closed,
                 n_days=None if days is None else int(days[k]),
                 # The transactions behind the domain: the caller's count, or else what
                 # the weights were calibrated to (or the caller's total, an upper bound).
@@ -143,17 +202,54 @@ def analyze(
                 if population is not None or not margin_list
                 else float(wn[k]),
             )
-            for k in range(dom.size)
+            for k in range(k_out)
         ]
-        return comps, inferences, np.rint(resp).astype(np.int64), bases
+        return comps, inferences[:k_out], np.rint(resp[:k_out]).astype(np.int64), bases
+
+    def _composite_srs_variance(comps, r, dom: Domain, counts) -> dict[int, np.ndarray]:
+        """SRS variance of every estimate that is not a share of one 0/1 item: its
+        design effect is var / that (intervals.infer), not p (1 - p) / var."""
+        # Only the reported part (ctx.part): the other one shows no design effect.
+        which = [
+            c
+            for c, comp in enumerate(comps)
+            if comp.name.endswith(f":{ctx.part}") and (ctx.part == "score" or len(comp.members) > 1)
+        ]
+        if not which or not cells.size:
+            return {}
+        weight = np.empty((dom.size, len(which)))
+        for i, c in enumerate(which):
+            comp = comps[c]
+            col = (
+                cells.any_answered[:, comp.group]
+                if comp.group is not None
+                else cells.answered[:, comp.members[0]]
+            )
+            weight[:, i] = domain_counts(w * col, dom)
+        v = srs_variance(
+            comps,
+            which,
+            enc.items,
+            cells.row_cell,
+            questionnaire.scale,
+            w,
+            dom,
+            r,
+            weight,
+            counts[:, which],
+        )
+        return {c: v[:, i] for i, c in enumerate(which)}
 
     whole = Domain(np.zeros(cells.size, dtype=np.int64), 1, ["all"])
-    comps, inf, _, basis = domain_estimates(whole, items=True, population=population)
+    # A domain's transactions come from the weights, as a breakdown value's do.
+    whole_population = population if in_domain is None or not margin_list else None
+    comps, inf, n_domain, basis = domain_estimates(whole, items=True, population=whole_population)
     named = {comp.name: inf[0][c] for c, comp in enumerate(comps)}
-    na_counts = cells.na.sum(axis=0)
-    blank_counts = cells.blank.sum(axis=0)
+    na_counts = cells.na[inside].sum(axis=0)
+    blank_counts = cells.blank[inside].sum(axis=0)
     result = whole_sample(ctx, named, na_counts, blank_counts, basis[0])
 
+    sample = compare.Sample(struct, ctx.part, num, den, w, design, resid, w_rep, level, inside)
     groups: dict[str, list[dict]] = {}
     for col in by:
         labels = [str(x) for x in cells.labels[col]]
@@ -167,6 +263,7 @@ def analyze(
             dom, items=False, population=None if margin_list else population
         )
         group_targets = (targets or {}).get(col, {})
+        # Within a domain, only the breakdown values it holds.
         groups[col] = [
             group_entry(
                 ctx,
@@ -177,7 +274,10 @@ def analyze(
                 bases[k],
             )
             for k in range(len(labels))
+            if in_domain is None or resp[k] > 0
         ]
+        # Which values differ from the overall index (Holm-adjusted), for rankings.
+        compare.attach(groups[col], dom, sample)
 
     weighting = (
         "none" if not margin_list else ("poststratification" if len(margin_list) == 1 else "raking")
@@ -188,6 +288,7 @@ def analyze(
         "n_strata": design.n_strata,
         "n_psu": design.n_psu,
         "df": design.df,
+        "df_rule": df_rule if method == "linearization" else "design",
         "lonely_psu_strata": int(design.lonely.sum()),
         "lonely_psu": "adjust",
         "n_days": basis[0].n_days,
@@ -205,17 +306,43 @@ def analyze(
         "replicates": replicates if method == "bootstrap" else None,
         "seed": seed if method == "bootstrap" else None,
         "notes": notes,
+        "domain": in_domain is not None,
     }
+    n_excluded = enc.n_excluded
+    if in_domain is not None and n_excluded:
+        n_excluded = int((_parse_flags(responses["excluded"]) & in_domain).sum())
     return {
         "questionnaire": questionnaire.key,
-        "n_responses": enc.n,
-        "n_excluded": enc.n_excluded,
+        "n_responses": int(n_domain[0]) if in_domain is not None else enc.n,
+        "n_excluded": n_excluded,
         "level": level,
         "method": method,
         "design": design_out,
         **result,
         "groups": groups,
     }
+
+
+def _with_domain(
+    responses: pd.DataFrame, domain: str | pd.Series | None
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The responses with the domain flag as a cell column, and the flag per row."""
+    if domain is None:
+        return responses, None
+    if isinstance(domain, str):
+        if domain not in responses.columns:
+            raise AnalysisInputError(f"domain column {domain!r} is not in the responses")
+        flag = responses[domain]
+    elif isinstance(domain, pd.Series):
+        if len(domain) != len(responses) or not domain.index.equals(responses.index):
+            raise AnalysisInputError("the domain must have the index of the responses")
+        flag = domain
+    else:
+        raise AnalysisInputError(f"domain must be a column name or a Series, got {domain!r}")
+    if flag.isna().any() or not pd.api.types.is_bool_dtype(flag):
+        raise AnalysisInputError("the domain must be true or false for every response")
+    inside = flag.to_numpy(dtype=bool)
+    return responses.assign(**{DOMAIN_COLUMN: np.where(inside, "1", "0")}), inside
 
 
 def _domain_days(cells, dom: Domain) -> np.ndarray | None:

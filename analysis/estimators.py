@@ -192,3 +192,85 @@ def cell_influence(
     for c, comp in enumerate(comps):
         out[:, c] = np.einsum("tv,tv->t", e, comp.coef[codes])
     return out
+
+
+# Rows per block in srs_variance: bounds the (rows, 2J) temporaries on large files.
+_ROW_BLOCK = 200_000
+
+
+def srs_variance(
+    comps: list[Composite],
+    which: list[int],
+    items: list[np.ndarray],
+    row_cell: np.ndarray,
+    scale,
+    w: np.ndarray,
+    dom: Domain,
+    r: Ratios,
+    base_weight: np.ndarray,
+    counts: np.ndarray,
+) -> np.ndarray:
+    """(K, len(which)) variance under simple random sampling of the same n.
+
+    For a composite sum_v c_v R_v, respondent i's linearised value (per unit of
+    weight) is z_i = sum_v c_v a_iv (y_iv - R_v) / A_v, A_v the weighted share
+    answering v; under SRS of n respondents var = S^2 / n with S^2 = sum w z^2 /
+    sum w over the respondents the composite counts.  For one 0/1 item without
+    N/A this is p (1 - p) / n, so var / srs_var is the usual design effect.  The
+    per-row e_iv = w_i a_iv (y_iv - R_v) / sum(w a_v) are those of
+    ``cell_influence``; S^2 / n = W_G sum_i e_i^2 / w_i / n with W_G the weight
+    counted (``base_weight``).  Rows are needed (cross products of items within
+    a respondent), in blocks.
+    """
+    values = np.array(scale.values, dtype=np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    j = r.ratio.shape[1] // 2
+    k = dom.size
+    coefs = np.stack([comps[c].coef for c in which], axis=2)  # (K, 2J, C')
+    used = np.flatnonzero(np.abs(coefs).sum(axis=(0, 2)) > 0)  # ratio variables needed
+    if not len(used):  # no answers anywhere: no estimate, no variance
+        return np.full((k, len(which)), np.nan)
+    coefs = coefs[:, used, :]
+    # Domains share their coefficients unless an item has no answers in some of them:
+    # one matrix product per distinct coefficient pattern, not per domain.
+    patterns, pattern_of = np.unique(coefs.reshape(k, -1), axis=0, return_inverse=True)
+    patterns = patterns.reshape(len(patterns), len(used), len(which))
+    pattern_of = pattern_of.reshape(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv = np.where(r.den > 0, 1.0 / np.where(r.den > 0, r.den, 1), 0.0)[:, used]
+    rr = np.nan_to_num(r.ratio)[:, used]
+    share_cols, score_cols = used[used < j], used[used >= j] - j
+    sq = np.zeros((k, len(which)))
+    codes_all = dom.codes[row_cell]
+    w_all = w[row_cell]
+    for start in range(0, len(row_cell), _ROW_BLOCK):
+        stop = min(start + _ROW_BLOCK, len(row_cell))
+        parts_y, parts_a = [], []
+        for cols, score in ((share_cols, False), (score_cols, True)):
+            if not len(cols):
+                continue
+            x = np.stack([items[c][start:stop] for c in cols], axis=1).astype(np.int64)
+            a = (x > 0).astype(float)
+            parts_a.append(a)
+            parts_y.append(
+                a * (x - lo) / max(hi - lo, 1) if score else a * (x >= scale.satisfied_min)
+            )
+        y, a = np.hstack(parts_y), np.hstack(parts_a)
+        codes, wr = codes_all[start:stop], w_all[start:stop]
+        e = (y - rr[codes] * a) * inv[codes] * wr[:, None]  # (rows, used)
+        if len(patterns) == 1:
+            eps = e @ patterns[0]
+        else:
+            eps = np.empty((len(codes), len(which)))
+            pat = pattern_of[codes]
+            for u in range(len(patterns)):
+                m = pat == u
+                eps[m] = e[m] @ patterns[u]
+        sq += np.asarray(
+            sp.csr_matrix(
+                (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(k, len(codes))
+            )
+            @ (eps * eps / wr[:, None])
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, base_weight * sq / np.where(counts > 0, counts, 1), np.nan)

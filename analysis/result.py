@@ -11,7 +11,7 @@ from questionnaires.model import Questionnaire
 
 from .estimators import Structure
 from .intervals import Inference, score_interval
-from .notes import english
+from .notes import SINGLE_PSU_NO_SE, english
 from .verdict import (
     CHUA_DU,
     direction,
@@ -53,6 +53,8 @@ class Basis:
     thin_strata: int  # strata of the domain with too few PSUs (verdict.MIN_PSUS_PER_STRATUM)
     n_days: int | None  # survey days with responses (None without a day column)
     population: float | None  # transactions behind the domain, when known
+    # The period is over: no further response can come, so none is counted.
+    closed: bool = False
 
 
 def _num(x: float | None) -> float | None:
@@ -70,20 +72,28 @@ def stat(inf: Inference, target: float | None, basis: Basis) -> dict[str, Any]:
     for the record, but ``adequate`` False tells every display not to show it.
     """
     reasons = too_small(inf.n, inf.df, basis.n_strata, basis.thin_strata)
+    if any(n["code"] == SINGLE_PSU_NO_SE for n in inf.notes) and SINGLE_PSU_NO_SE not in reasons:
+        reasons.append(SINGLE_PSU_NO_SE)
     more = more_needed(inf, target)
     if reasons:
         judged, more = (CHUA_DU if target is not None else None), None
     else:
-        judged, more = verdict(inf, target), plausible_more(more, inf.n, basis.population)
+        judged = verdict(inf, target)
+        more = None if basis.closed and more else plausible_more(more, inf.n, basis.population)
     return {
         "estimate": _num(inf.estimate),
         "se": _num(inf.se),
         "ci_low": _num(inf.ci_low),
         "ci_high": _num(inf.ci_high),
         "df": inf.df,
+        # The df of the interval's quantiles (Satterthwaite, at most df).
+        "df_interval": _num(inf.df_used),
         "n": int(inf.n),
         "n_eff": _num(inf.n_eff),
+        # Items: p (1 - p) / SE^2 based; composites: deff_composite against the SRS
+        # variance of the composite score (intervals.infer); the other one is None.
         "deff": _num(inf.deff),
+        "deff_composite": _num(inf.deff_composite),
         "target": target,
         "verdict": judged,
         "p_value": _num(p_value(inf, target)),
@@ -192,7 +202,8 @@ def _row(name: str, s: dict) -> list[str]:
     more = ""
     if s["more_needed"]:
         more = f"{s['more_needed']} {_DIRECTIONS.get(s['more_needed_direction'], '')}".strip()
-    deff = "" if s["deff"] is None else f"{s['deff']:.2f}"
+    d = s["deff"] if s.get("deff") is not None else s.get("deff_composite")
+    deff = "" if d is None else f"{d:.2f}"
     return [
         name,
         str(s["n"]),
@@ -244,6 +255,7 @@ def to_text(result: dict) -> str:
     for col, entries in result["groups"].items():
         parts.append(f"By {col}")
         parts.append(_table([_row(e["key"], e["overall"]) for e in entries]))
+        parts.append(_versus_line(entries))
     notes = [english(n) for n in d["notes"]]
     if any(not s["adequate"] for s in _all_stats(result)):
         notes.append(
@@ -253,6 +265,20 @@ def to_text(result: dict) -> str:
     if notes:
         parts.append("Notes:\n" + "\n".join(f"- {n}" for n in notes))
     return "\n\n".join(parts) + "\n"
+
+
+def _versus_line(entries: list[dict]) -> str:
+    """Which values differ from the overall index (analysis.compare, Holm-adjusted)."""
+    flagged = [
+        f"{e['key']} {e['vs_overall']['direction']}"
+        for e in entries
+        if (e.get("vs_overall") or {}).get("significant")
+    ]
+    compared = sum(1 for e in entries if e.get("vs_overall") is not None)
+    return (
+        f"Different from the overall index (two-sided, Holm-adjusted over {compared} "
+        f"compared): {', '.join(flagged) or 'none'}"
+    )
 
 
 def _all_stats(result: dict):
@@ -274,6 +300,7 @@ _COLUMNS = [
     ("n", "0"),
     ("n_eff", "0.0"),
     ("deff", "0.00"),
+    ("deff_composite", "0.00"),
     ("df", "0"),
     ("target", "0.0%"),
     ("verdict", None),

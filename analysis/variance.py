@@ -161,13 +161,27 @@ class Residualiser:
 
 
 def linearized_variance(
-    x: np.ndarray, dom: Domain, design: Design, resid: Residualiser | None
-) -> np.ndarray:
-    """(K, C) variances of C composites in each of the K domains."""
+    x: np.ndarray,
+    dom: Domain,
+    design: Design,
+    resid: Residualiser | None,
+    *,
+    with_df: bool = False,
+):
+    """(K, C) variances of C composites in each of the K domains.
+
+    With ``with_df`` also their (K, C) Satterthwaite degrees of freedom: the
+    variance is a sum of stratum terms v_h with n_h - 1 df each, so
+    df = (sum v_h)^2 / sum(v_h^2 / (n_h - 1)) (a single-PSU stratum counts as 1).
+    It lies between the smallest n_h - 1 and PSUs - strata, and is near the small
+    end when a few strata carry most of the variance.  Where the variance is 0 it
+    is PSUs - strata.
+    """
     t, c = x.shape
     k = dom.size
     if t == 0:
-        return np.zeros((k, c))
+        v0 = np.zeros((k, c))
+        return (v0, np.full((k, c), float(design.df))) if with_df else v0
     rows = np.repeat(np.arange(t), c)
     cols = (dom.codes[:, None] * c + np.arange(c)[None, :]).ravel()
     xd = sp.csr_matrix((x.ravel(), (rows, cols)), shape=(t, k * c))
@@ -193,7 +207,22 @@ def linearized_variance(
         sh = strata @ totals
         sh2 = strata @ totals.multiply(totals)
         v = np.asarray(sh2.T @ f).ravel() - np.asarray(sh.multiply(sh).T @ (f * centre)).ravel()
-    return np.maximum(np.asarray(v).reshape(k, c), 0.0)
+    v = np.maximum(np.asarray(v).reshape(k, c), 0.0)
+    if not with_df:
+        return v
+    # Stratum terms (H, K*C): f_h (sum of squares - n_h mean^2), the summands of v.
+    if isinstance(sh, np.ndarray):
+        vh = f[:, None] * (sh2 - centre[:, None] * sh * sh)
+        denom = (np.maximum(vh, 0.0) ** 2).T @ (1.0 / np.maximum(nh - 1, 1))
+    else:
+        sq = sp.csr_matrix(sp.csr_matrix(sh).multiply(sh))
+        vh = sp.csr_matrix(sp.diags(f) @ (sp.csr_matrix(sh2) - sp.diags(centre) @ sq))
+        vh = vh.maximum(0.0)
+        denom = np.asarray(vh.multiply(vh).T @ (1.0 / np.maximum(nh - 1, 1))).ravel()
+    denom = np.asarray(denom).reshape(k, c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = np.where(denom > 0, v * v / np.where(denom > 0, denom, 1.0), float(design.df))
+    return v, np.minimum(df, float(max(design.df, 1)))
 
 
 def domain_counts(values: np.ndarray, dom: Domain) -> np.ndarray:

@@ -6,10 +6,11 @@
 * p-value, one-sided, on the same scale as the interval: when the estimate is at or
   above the target, H0: p <= target; below it, H0: p >= target.  So at level L the
   verdict is decided exactly when p_value < (1 - L) / 2.
-* more_needed: further responses after which the interval would exclude the target
-  if the estimate stayed where it is and the design effect stayed the same (the
-  variance scales as 1/n; the df is kept).  0 when already decided; None when the
-  estimate equals the target or there is no estimate.
+* more_needed: further responses to reach the n that ``survey plan`` would give
+  (``planner``: 80% power for the two-sided interval to clear the target) with the
+  current estimate as the expected share and the current design effect; N - n.
+  0 when already decided; None when the estimate equals the target or there is no
+  estimate.
 
 A minimum design comes first (``too_small``): below 30 responses, below 5 degrees
 of freedom, or with fewer than 2 PSUs in more than half of the strata an estimate
@@ -25,7 +26,8 @@ from __future__ import annotations
 
 import math
 
-from .intervals import Inference, beta_bounds, beta_cdf, beta_sf, logit, t_cdf, t_ppf
+from . import planner
+from .intervals import Inference, beta_cdf, beta_sf, logit, t_cdf
 from .notes import FEW_PSUS, FEW_RESPONSES, LOW_DF
 
 DAT, KHONG_DAT, CHUA_DU = "dat", "khong_dat", "chua_du_can_cu"
@@ -96,43 +98,38 @@ def p_value(inf: Inference, target: float | None) -> float | None:
     return beta_sf(target, x + 1, n - x) if n - x > 0 else 1.0
 
 
+def planning_deff(inf: Inference) -> float | None:
+    """The factor on p (1 - p) / n that gives the estimate's variance: n SE^2 / p (1 - p).
+
+    That is the inference's ``deff`` (n / n_eff) for a share; it is computed here from
+    the SE so that a composite index, whose reported design effect is measured
+    against its own SRS variance rather than p (1 - p), still plans on the variance
+    it has.  With SE 0 (the exact fallback) the inference's (Kish) ``deff``.
+    """
+    p, se = inf.estimate, inf.se
+    if inf.kind == "exact" or p is None or se is None or not 0 < p < 1 or inf.n <= 0:
+        return inf.deff
+    return inf.n * se * se / (p * (1 - p))
+
+
 def more_needed(inf: Inference, target: float | None) -> int | None:
+    """Further responses for the planner's n at the current estimate and design effect.
+
+    The planner's formula (``planner.required``, two-sided at the interval's level,
+    power ``planner.POWER``) with the estimate as the expected share and the
+    current design effect (``planning_deff``), minus the responses already counted.
+    0 once decided; None without an estimate, at the target, or when the formula
+    asks for no more than n although the interval still straddles the target (a t
+    quantile on few df is wider than the planner's z: no count would mean what a
+    plan means).
+    """
     if target is None or inf.estimate is None or inf.ci_low is None:
         return None
     if verdict(inf, target) != CHUA_DU:
         return 0
-    p, n = inf.estimate, inf.n
-    if p == target:
+    p, n, deff = inf.estimate, inf.n, planning_deff(inf)
+    if p == target or deff is None or not 0 < deff < math.inf:
         return None
-    if inf.kind == "logit":
-        delta = abs(logit(p) - logit(target))
-        needed = n * (inf.quantile() * inf.se / (p * (1 - p)) / delta) ** 2
-        more = math.floor(needed - n) + 1
-        return max(more, 1) if more < _MAX_MORE else None
-
-    alpha = 1 - inf.level
-
-    def beta_n(extra: int) -> float:
-        grown = inf.beta_n * (n + extra) / n
-        if inf.kind == "korn-graubard" and n > 1:
-            # The Korn-Graubard df factor (t(n - 1) / t(df))^2 moves with n as well.
-            grown *= (t_ppf(alpha / 2, n + extra - 1) / t_ppf(alpha / 2, n - 1)) ** 2
-        return grown
-
-    def decided(extra: int) -> bool:
-        lo, hi = beta_bounds(p, beta_n(extra), alpha)
-        return lo > target or hi < target
-
-    hi = 1
-    while not decided(hi):
-        hi *= 2
-        if hi > _MAX_MORE:
-            return None
-    lo = hi // 2  # not decided at lo (or lo == 0)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if decided(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    total = planner.required(target, p, alpha=inf.alpha, power=planner.POWER, deff=deff)
+    more = planner.round_up(total) - n if total < _MAX_MORE else _MAX_MORE
+    return more if 0 < more < _MAX_MORE else None

@@ -131,3 +131,25 @@ def test_write_atomically_replaces_whole_or_not_at_all(tmp_path):
         write_atomically(target, broken())
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]  # no temporary file left
+
+
+def test_plan_uses_the_verdict_rule_and_says_so():
+    plan = CliRunner().invoke(cli, ["plan", "--target", "0.85", "--expected", "0.88"])
+    assert plan.exit_code == 0
+    assert plan.output.startswith("1053 responses to show 88% > 85%")
+    assert "two-sided 95% confidence interval lies entirely above the target" in plan.output
+    assert "power 80%" in plan.output
+    below = CliRunner().invoke(cli, ["plan", "--target", "0.85", "--expected", "0.82"])
+    assert below.exit_code == 0 and "to show 82% < 85%" in below.output
+    assert "entirely below the target" in below.output and "82% > 85%" not in below.output
+    one = CliRunner().invoke(cli, ["plan", "--target", "0.85", "--expected", "0.88", "--one-sided"])
+    assert one.exit_code == 0 and one.output.startswith("824 responses")
+    assert "one-sided test at level 0.05" in one.output and "not the reports'" in one.output
+    for bad, words in (
+        (["--expected", "0.85"], "expected equals target"),
+        (["--expected", "1.5"], "expected must be strictly between 0 and 1"),
+        (["--expected", "0.88", "--deff", "-1"], "deff must be a positive number"),
+        (["--expected", "many"], "Invalid value for '--expected'"),
+    ):
+        result = CliRunner().invoke(cli, ["plan", "--target", "0.85", *bad])
+        assert result.exit_code == 2 and words in result.output, result.output

@@ -41,6 +41,9 @@ class Table:
     rows: list[Row]
     axis: Markup
     has_rate: bool = False
+    # Rankings: each row against the overall index, with the line that says how to read it.
+    versus: bool = False
+    note: str = ""
 
 
 def text_of(names: dict[str, str], locale: str) -> str:
@@ -122,11 +125,16 @@ def ranking(report: Report, name: str, title: str, locale: str, _: Gettext) -> T
         )
         rate = rates.get(e["key"])
         row.extra["rate"] = f.pct(rate.share, locale) if rate and rate.share is not None else ""
+        row.extra["versus"] = texts.versus_label(e, _)
+        row.extra["versus_code"] = texts.versus_code(e)
         if name == "desk" and len(report.labels.units) > 1:
-            row.extra["unit"] = report.labels.desk_units.get(e["key"], "")
+            # The unit's name: desk names repeat across units ("Quầy Đất đai").
+            row.extra["unit"] = report.label("unit", report.labels.desk_units.get(e["key"], ""))
         rows.append(row)
     axis = charts.axis_cell(lo, hi, locale).svg("cell", True)
-    return Table(name, title, rows, axis, has_rate=bool(rates))
+    return Table(
+        name, title, rows, axis, has_rate=bool(rates), versus=True, note=texts.ranking_note(_)
+    )
 
 
 @dataclass
@@ -257,6 +265,7 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
             "forms": texts.forms_text(report, locale, _),
         },
         "weighting_cells": weighting_groups(report, _),
+        "coverage": coverage_view(report, locale, _),
         "criteria": criteria_table(report, locale, _),
         "items": item_rows(report, locale, _),
         "rankings": [
@@ -275,6 +284,33 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
         },
         "period": f"{f.day(report.selection.start, locale)} – {f.day(report.selection.end, locale)}",
         "small_n": SMALL_N,
+    }
+
+
+def coverage_view(report: Report, locale: str, _) -> dict | None:
+    """The covered share of transactions and the uncovered desk-months (None without volumes)."""
+    cov = report.coverage
+    if cov is None or cov.share is None:
+        return None
+    return {
+        "share": _("%(share)s số hồ sơ", share=f.pct(cov.share, locale)),
+        "hint": _(
+            "%(covered)s / %(total)s hồ sơ thuộc quầy-tháng có phiếu",
+            covered=f.num(cov.covered_volume, locale),
+            total=f.num(cov.total_volume, locale),
+        ),
+        "uncovered": [
+            {
+                "unit": u.unit_name or u.unit,
+                "desk": u.desk_name or u.desk,
+                "months": ", ".join(texts.month_words(m, _) for m in u.months),
+                "volume": f.num(u.volume, locale),
+                "treatment": _("chia cho các tháng có phiếu của quầy")
+                if u.treatment == "absorbed"
+                else _("không được đại diện (quầy không có phiếu trong kỳ)"),
+            }
+            for u in cov.uncovered
+        ],
     }
 
 

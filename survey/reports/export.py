@@ -51,6 +51,25 @@ def to_json(report: Report) -> dict:
             "generated_at": report.generated_at.isoformat(timespec="seconds") + "Z",
             "weighting": "desk_month_volumes" if report.weighted else "none",
             "weighting_cells": [c.as_json() for c in report.weighting_cells],
+            # Which transactions the estimate stands for (None without volumes).
+            "coverage": report.coverage.as_json() if report.coverage else None,
+            # The unit × sector margin raked to (None: desk × month only).
+            "sector_margin": None
+            if report.sector_margin is None
+            else {
+                "units": list(report.sector_margin.units),
+                "responses_outside": report.sector_margin.n_rest,
+                "totals": dict(
+                    zip(
+                        report.sector_margin.table["unit_sector"],
+                        report.sector_margin.table["volume"].astype(float),
+                        strict=True,
+                    )
+                ),
+            },
+            # The overall index unweighted (and on desk × month alone): what the
+            # weighting changes, beside an interval that covers sampling error only.
+            "sensitivity": report.sensitivity.as_json() if report.sensitivity else None,
             "responses_received": report.n_received,
             "responses_other_forms": report.selection.other_versions,
             "response_rate": None

@@ -2,6 +2,7 @@
 
 ``desk_volumes`` (transactions per desk and month) is the weighting basis and
 the denominator of response rates, ``response_counts`` their numerator;
+``sector_volumes`` (per unit, sector and month) the basis of the sector margin;
 ``targets_for`` finds the thresholds of the period's year that apply to the
 selection and to each breakdown value; ``comments`` and ``comment_counts``
 read what citizens wrote.
@@ -46,6 +47,29 @@ def desk_volumes(session: Session, sel: Selection) -> pd.DataFrame:
         stmt = stmt.where(Volume.desk_id == sel.desk.id)
     rows = [(code, f"{m:%Y-%m}", int(n), unit) for code, m, unit, n in session.execute(stmt)]
     return pd.DataFrame(rows, columns=["desk", "month", "volume", "unit"])
+
+
+def sector_volumes(session: Session, sel: Selection) -> pd.DataFrame:
+    """Transactions per unit, sector and month (``survey volumes import`` unit,sector,month,count).
+
+    In the selection's units and months; the basis of the sector margin
+    (``build.sector_margin``).  Columns ``unit``, ``sector`` (codes), ``month``
+    ("YYYY-MM") and ``volume``.
+    """
+    stmt = (
+        select(Unit.code, Sector.code, Volume.month, func.sum(Volume.count))
+        .join(Unit, Volume.unit_id == Unit.id)
+        .join(Sector, Volume.sector_id == Sector.id)
+        .where(
+            Volume.desk_id.is_(None),
+            Volume.unit_id.in_(sorted(sel.unit_ids)),
+            Volume.month >= month_start(sel.start),
+            Volume.month <= sel.end,
+        )
+        .group_by(Unit.code, Sector.code, Volume.month)
+    )
+    rows = [(u, s, f"{m:%Y-%m}", int(n)) for u, s, m, n in session.execute(stmt)]
+    return pd.DataFrame(rows, columns=["unit", "sector", "month", "volume"])
 
 
 def response_counts(session: Session, sel: Selection) -> pd.DataFrame:
@@ -246,3 +270,13 @@ def comment_counts(session: Session, sel: Selection) -> dict[str, int]:
         .group_by(Comment.kind)
     ).all()
     return {kind: int(n) for kind, n in rows}
+
+
+def desk_names(session: Session, codes: list[str]) -> dict[str, tuple[str, str, str]]:
+    """Desk code -> (desk name, unit code, unit name), for desks a frame may not hold."""
+    rows = session.execute(
+        select(Desk.code, Desk.name, Unit.code, Unit.name)
+        .join(Unit, Desk.unit_id == Unit.id)
+        .where(Desk.code.in_(sorted(codes)))
+    )
+    return {code: (name, unit, unit_name) for code, name, unit, unit_name in rows}

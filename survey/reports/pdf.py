@@ -132,6 +132,7 @@ STAT_HEAD = [
     "Cần thêm (phiếu)",
 ]
 STAT_W = [15 * mm, 18 * mm, 26 * mm, 13 * mm, 25 * mm, 17 * mm]
+VERSUS_W = 21 * mm  # "So với chung" in the rankings
 
 
 def _scope(report: Report, st: _Styles) -> list:
@@ -191,7 +192,9 @@ def _breakdown(report: Report, name: str, st: _Styles, title: str) -> list:
     entries = report.months() if name == "month" else report.ranked(name)
     if not entries:
         return []
-    rows = [[title, *STAT_HEAD]]
+    # A ranking says which rows differ from the overall index (Holm-adjusted).
+    ranked = name != "month"
+    rows = [[title, *STAT_HEAD, *(["So với chung"] if ranked else [])]]
     for e in entries:
         label = texts.group_name(report, name, e["key"])
         if name == "month":
@@ -200,8 +203,25 @@ def _breakdown(report: Report, name: str, st: _Styles, title: str) -> list:
             label += f" ({report.labels.desk_units.get(e['key']) or e['key']})"
         if not texts.adequate(e["overall"]):
             label += f" ({texts.small_tag(e['overall'])})"
-        rows.append([label, *_stat_cells(e["overall"], e["n"])])
-    return [_table(rows, [WIDTH - sum(STAT_W)] + STAT_W, st)]
+        # Beside every unit and desk index: how many of its transactions answered.
+        rate = report.rates.get(name, {}).get(e["key"])
+        if rate is not None and rate.share is not None:
+            label += f" — tỷ lệ phản hồi {f.pct(rate.share, LOCALE)}"
+        rows.append(
+            [
+                label,
+                *_stat_cells(e["overall"], e["n"]),
+                *([texts.versus_label(e)] if ranked else []),
+            ]
+        )
+    if not ranked:
+        return [_table(rows, [WIDTH - sum(STAT_W)] + STAT_W, st)]
+    widths = [*STAT_W, VERSUS_W]
+    versus = len(widths)  # the last column, text
+    return [
+        _table(rows, [WIDTH - sum(widths)] + widths, st, left=(0, VERDICT_COLUMN, versus)),
+        _p(texts.ranking_note() + ".", st.body),
+    ]
 
 
 def _items(report: Report, st: _Styles) -> list:

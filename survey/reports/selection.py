@@ -109,6 +109,9 @@ class Selection:
     # Why the default could not cover every form ("" when it does): an
     # ``IncompatibleForms.reason``; ``version`` is then the most answered form.
     fallback: str = ""
+    # The period ended before the local day it was selected on: no response can be
+    # added to it any more, so no report of it asks for more ("cần thêm N phiếu").
+    closed: bool = False
 
     @cached_property
     def questionnaire(self) -> Questionnaire:
@@ -155,6 +158,8 @@ class Selection:
             "questionnaire_picked": self.picked,
             "questionnaire_fallback": self.fallback or None,
             "other_questionnaire_responses": self.other_versions,
+            # Over when selected: no count of further responses ("more_needed" null).
+            "closed": self.closed,
         }
 
     def args(self) -> dict[str, str]:
@@ -255,21 +260,10 @@ def build_selection(
         sector=found_sector,
         group=found_group,
     )
-    counts = dict(
-        session.execute(
-            select(Response.questionnaire_version_id, func.count())
-            .where(*filters(draft, version=False))
-            .group_by(Response.questionnaire_version_id)
-        ).all()
-    )
-    rows = {
-        v.id: v
-        for v in session.scalars(
-            select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(list(counts)))
-        )
-    }
-    versions = tuple(
-        sorted(((rows[i], int(n)) for i, n in counts.items()), key=lambda p: (-p[1], -p[0].id))
+    versions = _versions(session, draft, domain=True)
+    # A sector is a domain of the report without it, so the forms are that report's.
+    design_versions = (
+        versions if found_sector is None and found_group is None else _versions(session, draft)
     )
     fallback = ""
     if questionnaire:
@@ -277,12 +271,13 @@ def build_selection(
         if chosen is None:
             raise SelectionError("q", "unknown_questionnaire", questionnaire[:40])
         forms: tuple[QuestionnaireVersion, ...] = (chosen,)
-    elif versions:
-        chosen, forms = None, tuple(v for v, _n in versions)
+    elif design_versions:
+        chosen, forms = None, tuple(v for v, _n in design_versions)
         try:
             combined([qsvc.definition(v) for v in forms])
         except IncompatibleForms as exc:
-            chosen, forms, fallback = versions[0][0], (versions[0][0],), exc.reason
+            top = design_versions[0][0]
+            chosen, forms, fallback = top, (top,), exc.reason
     else:
         latest = qsvc.latest(session) or session.scalar(
             select(QuestionnaireVersion).order_by(QuestionnaireVersion.id.desc()).limit(1)
@@ -302,6 +297,29 @@ def build_selection(
         sector=found_sector,
         group=found_group,
         fallback=fallback,
+        closed=end < today,
+    )
+
+
+def _versions(
+    session: Session, sel: Selection, domain: bool = False
+) -> tuple[tuple[QuestionnaireVersion, int], ...]:
+    """The forms answered in ``sel`` (in its sector / group with ``domain``), most first."""
+    counts = dict(
+        session.execute(
+            select(Response.questionnaire_version_id, func.count())
+            .where(*filters(sel, version=False, domain=domain))
+            .group_by(Response.questionnaire_version_id)
+        ).all()
+    )
+    rows = {
+        v.id: v
+        for v in session.scalars(
+            select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(list(counts)))
+        )
+    }
+    return tuple(
+        sorted(((rows[i], int(n)) for i, n in counts.items()), key=lambda p: (-p[1], -p[0].id))
     )
 
 
@@ -316,10 +334,12 @@ def _version_by_key(session: Session, key: str) -> QuestionnaireVersion | None:
     return session.scalar(stmt.order_by(QuestionnaireVersion.version.desc()).limit(1))
 
 
-def filters(sel: Selection, version: bool = True) -> list:
+def filters(sel: Selection, version: bool = True, domain: bool = True) -> list:
     """WHERE clauses on ``responses`` for the selection (the scope is the unit subtree).
 
-    ``version=False`` drops the form restriction (a picked form, or the fallback).
+    ``version=False`` drops the form restriction (a picked form, or the fallback);
+    ``domain=False`` the sector and group, which a report estimates as a domain of
+    the rest (``build.whole_design``): counts, comments and exports keep them.
     """
     out = [
         Response.unit_id.in_(sorted(sel.unit_ids)),
@@ -330,9 +350,9 @@ def filters(sel: Selection, version: bool = True) -> list:
         out.append(Response.questionnaire_version_id == sel.version.id)
     if sel.desk is not None:
         out.append(Response.desk_id == sel.desk.id)
-    if sel.sector is not None:
+    if domain and sel.sector is not None:
         out.append(Response.sector_id == sel.sector.id)
-    if sel.group is not None:
+    if domain and sel.group is not None:
         out.append(Response.sector_id.in_(select(Sector.id).where(Sector.group_id == sel.group.id)))
     return out
 

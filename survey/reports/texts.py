@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from analysis.planner import POWER
 from analysis.verdict import MIN_DF, MIN_PSUS_PER_STRATUM, MIN_RESPONSES
 from survey.reports import fmt as f
 from survey.reports.build import Note, Report
@@ -73,9 +74,30 @@ NOTES = {
         "Chưa có số lượng hồ sơ trong cả kỳ của %(n)d quầy: %(cells)s. Phiếu của các quầy "
         "này được tính với trọng số bình quân của các phiếu khác."
     ),
-    "sector_weights": N_(
-        "Số lượng hồ sơ chỉ có theo quầy (mọi lĩnh vực), nên khi chọn lĩnh vực, trọng số "
-        "vẫn theo tổng số hồ sơ của quầy và không tính tỷ lệ phản hồi."
+    "sector_domain": N_(
+        "Khi chọn lĩnh vực hoặc nhóm lĩnh vực, trọng số vẫn là trọng số của cả báo cáo "
+        "(mọi lĩnh vực) và chỉ số được tính trên các phiếu của lĩnh vực đã chọn, nên bằng "
+        "đúng dòng của lĩnh vực đó trong báo cáo không lọc. Chưa tính được tỷ lệ phản hồi "
+        "theo lĩnh vực."
+    ),
+    "absorbed_months": N_(
+        "%(n)d quầy-tháng có hồ sơ nhưng không có phiếu: %(cells)s. Số hồ sơ của các "
+        "tháng này được chia cho các tháng có phiếu của cùng quầy, theo tỷ lệ số hồ sơ."
+    ),
+    "unrepresented_desks": N_(
+        "%(n)d quầy có hồ sơ nhưng không có phiếu nào trong kỳ: %(desks)s. Chỉ số không "
+        "đại diện cho %(volume)s hồ sơ của các quầy này."
+    ),
+    "sector_margin": N_(
+        "Trọng số còn được hiệu chỉnh theo cơ cấu số hồ sơ theo lĩnh vực của %(units)s: "
+        "tổng số hồ sơ của mỗi đơn vị vẫn theo số hồ sơ của các quầy, chia cho các lĩnh "
+        "vực theo tỷ lệ số hồ sơ từng lĩnh vực đã nhập; %(n)d phiếu không rõ lĩnh vực "
+        "(hoặc thuộc lĩnh vực chưa có số hồ sơ) giữ trọng số theo quầy và tháng."
+    ),
+    "sector_margin_failed": N_(
+        "Không hiệu chỉnh được trọng số theo số hồ sơ theo lĩnh vực của %(units)s (số hồ "
+        "sơ theo lĩnh vực không phù hợp với số hồ sơ theo quầy và tháng), nên trọng số chỉ "
+        "theo quầy và tháng."
     ),
     "picked_form": N_(
         "Chỉ tính các phiếu theo mẫu phiếu %(form)s đã chọn; %(n)d phiếu theo mẫu phiếu "
@@ -103,9 +125,18 @@ ANALYSIS_NOTES = {
         "Số lượng hồ sơ của %(n)d nhóm gia quyền không có phiếu nào không được tính vào "
         "tổng thể: %(cells)s."
     ),
+    "trim_infeasible": N_(
+        "Không thể giới hạn trọng số trong khoảng %(low)s–%(high)s (từ trung vị chia "
+        "%(factor)s đến %(factor)s lần trung vị) mà vẫn khớp số lượng hồ sơ%(cells)s; "
+        "trọng số được giữ nguyên, không cắt."
+    ),
     "trim_not_converged": N_(
-        "Không thể giới hạn mọi trọng số dưới mức trần mà vẫn khớp số lượng hồ sơ (các "
-        "phiếu trong cùng một nhóm gia quyền có cùng trọng số); số lượng hồ sơ được giữ đúng."
+        "Việc giới hạn trọng số (hệ số %(factor)s) chưa khớp được số lượng hồ sơ sau "
+        "%(sweeps)s vòng lặp; trọng số được giữ nguyên, không cắt."
+    ),
+    "trim_replicates": N_(
+        "%(n)d trong %(replicates)d mẫu tái chọn không giới hạn được trọng số và giữ trọng "
+        "số chưa cắt."
     ),
 }
 
@@ -114,11 +145,43 @@ TOO_SMALL_TAGS = {
     "few_responses": N_("ít phiếu"),
     "few_psus": N_("ít ngày khảo sát"),
     "low_df": N_("ít ngày khảo sát"),
+    "single_psu_no_se": N_("chỉ một ngày khảo sát"),
 }
 DIRECTIONS = {
     "to_confirm_pass": N_("Cần thêm khoảng %(n)s phiếu để khẳng định Đạt"),
     "to_confirm_fail": N_("Cần thêm khoảng %(n)s phiếu để khẳng định Không đạt"),
 }
+
+
+# A ranking row against the overall index (``analysis.compare``, Holm-adjusted).
+VERSUS = {
+    "higher": N_("Cao hơn rõ rệt"),
+    "lower": N_("Thấp hơn rõ rệt"),
+    "none": N_("Không khác biệt rõ"),
+}
+RANKING_NOTE = N_(
+    "Thứ hạng theo tỷ lệ ước tính; chỉ các dòng “cao/thấp hơn rõ rệt” khác mức chung có ý "
+    "nghĩa thống kê (đã hiệu chỉnh Holm cho nhiều so sánh)"
+)
+
+
+def versus_code(entry: dict) -> str | None:
+    """ "higher", "lower" or "none" against the overall index; None below the minimum
+    design (or in results older than the comparison)."""
+    vs = entry.get("vs_overall")
+    if vs is None:
+        return None
+    return vs["direction"] if vs["significant"] and vs["direction"] else "none"
+
+
+def versus_label(entry: dict, _: Gettext = plain) -> str:
+    """ "Cao hơn rõ rệt" / "Thấp hơn rõ rệt" / "Không khác biệt rõ", "" for none."""
+    code = versus_code(entry)
+    return _(VERSUS[code]) if code else ""
+
+
+def ranking_note(_: Gettext = plain) -> str:
+    return _(RANKING_NOTE)
 
 
 def analysis_note_text(note: dict, _: Gettext = plain) -> str | None:
@@ -132,6 +195,15 @@ def analysis_note_text(note: dict, _: Gettext = plain) -> str | None:
         if params.get("more"):
             shown += " " + _("và %(n)d nhóm khác", n=params["more"])
         params["cells"] = shown
+    if code.startswith("trim_"):  # staff pages are Vietnamese: 1,75 and 9,3
+        for key in ("low", "high", "factor"):
+            if key in params:
+                whole = float(params[key]).is_integer()
+                params[key] = f.num(params[key], "vi", 0 if whole else 2)
+        if code == "trim_infeasible":
+            # The cells whose volume their respondents cannot carry within the bounds.
+            cells = [" ".join(str(v) for v in c["cell"].values()) for c in params["cells"]]
+            params["cells"] = (": " + "; ".join(cells)) if cells else ""
     return _(ANALYSIS_NOTES[code], **params)
 
 
@@ -206,6 +278,48 @@ def cells_text(cells, _: Gettext = plain) -> str:
     )
 
 
+def coverage_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list[str]:
+    """How far the weighted responses reach, and how a sector filter is estimated."""
+    lines = []
+    cov = report.coverage
+    if cov is not None and cov.share is not None:
+        lines.append(
+            _(
+                "Phạm vi đại diện: %(share)s số hồ sơ (%(covered)s trên %(total)s hồ sơ) thuộc "
+                "các quầy-tháng có phiếu. Tháng có hồ sơ mà không có phiếu của một quầy có "
+                "phiếu ở tháng khác được chia cho các tháng có phiếu của quầy; quầy không có "
+                "phiếu nào trong kỳ không được đại diện, nên chỉ số đại diện cho %(rep)s số "
+                "hồ sơ.",
+                share=f.pct(cov.share, locale),
+                covered=f.num(cov.covered_volume, locale),
+                total=f.num(cov.total_volume, locale),
+                rep=f.pct(cov.represented_share, locale),
+            )
+        )
+    if report.selection.sector is not None or report.selection.group is not None:
+        lines.append(
+            _(
+                "Báo cáo theo lĩnh vực là một miền của cả báo cáo: trọng số được tính trên mọi "
+                "phiếu của đơn vị và kỳ như trong báo cáo không lọc, chỉ số và sai số chỉ lấy "
+                "các phiếu của lĩnh vực đã chọn, nên bằng đúng dòng của lĩnh vực đó trong báo "
+                "cáo không lọc."
+            )
+        )
+    if report.weighted and (report.selection.sector or report.selection.group):
+        lines.append(
+            _(
+                "Số hồ sơ theo lĩnh vực của đơn vị được dùng làm một biên hiệu chỉnh của cả báo "
+                "cáo, không dùng để tính lại trọng số riêng cho lĩnh vực."
+            )
+            if report.sector_margin is not None
+            else _(
+                "Số hồ sơ theo lĩnh vực không được dùng để tính trọng số: lĩnh vực được gia "
+                "quyền theo số hồ sơ của quầy và tháng, như trong báo cáo không lọc."
+            )
+        )
+    return lines
+
+
 def note_text(note: Note, _: Gettext = plain) -> str:
     """A note in words; its ``params`` (``build`` sets them) fill the message."""
     if note.code not in NOTES:
@@ -215,6 +329,8 @@ def note_text(note: Note, _: Gettext = plain) -> str:
         params["cells"] = cells_text(params["cells"], _)
     if "reason" in params:
         params["reason"] = _label(FORM_REASONS, params["reason"], params["reason"], _)
+    if "volume" in params:  # staff pages are Vietnamese: 9.646
+        params["volume"] = f.num(params["volume"], "vi")
     return _(NOTES[note.code], **params)
 
 
@@ -259,6 +375,7 @@ def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
             )
     else:
         lines.append(_("Các phiếu được tính với trọng số như nhau (không gia quyền)."))
+    lines.extend(coverage_lines(report, locale, _))
     lines.append(
         _(
             "Khoảng tin cậy %(level)s được tính có xét đến thiết kế mẫu (phân tầng theo quầy, "
@@ -270,10 +387,10 @@ def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
     lines.append(
         _(
             "So với chỉ tiêu: “Đạt” khi cận dưới của khoảng tin cậy cao hơn chỉ tiêu; “Không "
-            "đạt” khi cận trên thấp hơn chỉ tiêu; còn lại là “Chưa đủ căn cứ”, kèm số phiếu "
-            "ước tính cần thêm để kết luận nếu kết quả giữ nguyên."
+            "đạt” khi cận trên thấp hơn chỉ tiêu; còn lại là “Chưa đủ căn cứ”."
         )
     )
+    lines.append(more_needed_rule_text(r["level"], locale, _))
     if r["n_excluded"]:
         lines.append(
             _(
@@ -282,12 +399,90 @@ def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
                 n=r["n_excluded"],
             )
         )
+    lines += representativeness_lines(report, locale, _)
     lines += minimum_design_lines(_)
+    lines.append(ranking_method_text(r["level"], locale, _))
     for n in d["notes"]:
         text = analysis_note_text(n, _) if isinstance(n, dict) else None
         if text:
             lines.append(text)
     return lines
+
+
+def representativeness_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list[str]:
+    """What the interval does not cover: self-selection, the weighting's effect, missing margins."""
+    rate = report.rate
+    if rate is not None and rate.share is not None:
+        lines = [
+            _(
+                "Tỷ lệ phản hồi %(rate)s (%(n)s phiếu / %(v)s hồ sơ): người trả lời tự chọn "
+                "tham gia, không được chọn ngẫu nhiên, nên khoảng tin cậy chỉ phản ánh sai số "
+                "do chọn mẫu, không bao gồm sai lệch do tự chọn tham gia.",
+                rate=f.pct(rate.share, locale),
+                n=f.num(rate.responses, locale),
+                v=f.num(rate.volume, locale),
+            )
+        ]
+    else:
+        lines = [
+            _(
+                "Người trả lời tự chọn tham gia, không được chọn ngẫu nhiên, nên khoảng tin "
+                "cậy chỉ phản ánh sai số do chọn mẫu, không bao gồm sai lệch do tự chọn tham gia."
+            )
+        ]
+    s = report.sensitivity
+    if s is not None and s.weighted is not None and s.difference is not None:
+        points = f.num(s.difference * 100, locale, 1)
+        if s.cells_only is not None:
+            lines.append(
+                _(
+                    "Chỉ số chung: %(w)s (gia quyền theo số hồ sơ của quầy, tháng và lĩnh "
+                    "vực); %(c)s nếu chỉ gia quyền theo quầy và tháng; %(u)s nếu không gia "
+                    "quyền; chênh lệch lớn nhất %(d)s điểm phần trăm.",
+                    w=f.pct(s.weighted, locale),
+                    c=f.pct(s.cells_only, locale),
+                    u=f.pct(s.unweighted, locale),
+                    d=points,
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    "Chỉ số chung: %(w)s (gia quyền theo số hồ sơ); %(u)s nếu không gia "
+                    "quyền; chênh lệch %(d)s điểm phần trăm.",
+                    w=f.pct(s.weighted, locale),
+                    u=f.pct(s.unweighted, locale),
+                    d=points,
+                )
+            )
+        lines.append(
+            _(
+                "Chênh lệch này cho biết kết quả phụ thuộc vào cách gia quyền đến đâu; sai "
+                "lệch do tự chọn tham gia thì không đo được từ dữ liệu khảo sát."
+            )
+        )
+    lines.append(
+        _(
+            "Chưa hiệu chỉnh theo kênh trả lời (mã QR, đường liên kết, ki-ốt) và theo đặc "
+            "điểm người trả lời (đối tượng, giới tính, nhóm tuổi) vì chưa đơn vị nào nhập "
+            "cơ cấu của tổng thể theo các đặc điểm này."
+        )
+    )
+    return lines
+
+
+def ranking_method_text(level: float, locale: str = "vi", _: Gettext = plain) -> str:
+    """How the rankings compare each unit, desk or sector with the overall index."""
+    return _(
+        "Trong các bảng xếp hạng, mỗi dòng được so với chỉ số chung của cả phạm vi báo cáo: "
+        "chênh lệch giữa hai tỷ lệ và sai số chuẩn của chênh lệch được tính theo thiết kế "
+        "mẫu (có xét đến việc dòng đó là một phần của mức chung). Vì mỗi bảng so sánh "
+        "nhiều dòng cùng lúc, giá trị p được hiệu chỉnh theo phương pháp Holm, để khả năng "
+        "có dù chỉ một dòng bị gọi sai là “cao/thấp hơn rõ rệt” trong cả bảng không quá "
+        "%(alpha)s. Dòng chưa đủ số phiếu hoặc số ngày khảo sát thì không so sánh và "
+        "không kết luận so với chỉ tiêu.",
+        alpha=f.pct(1 - level, locale, 0),
+    )
 
 
 def minimum_design_lines(_: Gettext = plain) -> list[str]:
@@ -306,11 +501,25 @@ def minimum_design_lines(_: Gettext = plain) -> list[str]:
             df=MIN_DF,
         ),
         _(
-            "Số phiếu cần thêm chỉ được nêu khi khả thi (tổng số phiếu không vượt quá số hồ sơ "
-            "của kỳ) và kèm hướng của nó: “để khẳng định Đạt” khi tỷ lệ ước tính cao hơn chỉ "
-            "tiêu, “để khẳng định Không đạt” khi thấp hơn."
+            "Số phiếu cần thêm chỉ được nêu khi kỳ báo cáo chưa kết thúc và khi khả thi (tổng "
+            "số phiếu không vượt quá số hồ sơ của kỳ), kèm hướng của nó: “để khẳng định Đạt” "
+            "khi tỷ lệ ước tính cao hơn chỉ tiêu, “để khẳng định Không đạt” khi thấp hơn."
         ),
     ]
+
+
+def more_needed_rule_text(level: float, locale: str = "vi", _: Gettext = plain) -> str:
+    """What "cần thêm N phiếu" means: the planner's n (``analysis.planner``) at the
+    current estimate and design effect, minus the responses already counted."""
+    return _(
+        "Số phiếu cần thêm được tính như khi lập kế hoạch cỡ mẫu, theo quy tắc kết luận: "
+        "khoảng tin cậy %(level)s hai phía nằm trọn trên (hoặc dưới) chỉ tiêu; lực kiểm "
+        "định %(power)s. Tức là với chừng ấy phiếu nữa, nếu tỷ lệ hài lòng thực bằng tỷ lệ "
+        "ước tính hiện nay và hiệu ứng thiết kế giữ nguyên, khả năng kết luận được “Đạt” "
+        "(hoặc “Không đạt”) là %(power)s.",
+        level=f.pct(level, locale, 0),
+        power=f.pct(POWER, locale, 0),
+    )
 
 
 def forms_text(report: Report, locale: str = "vi", _: Gettext = plain) -> str:

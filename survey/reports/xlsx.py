@@ -99,7 +99,9 @@ def _stat(s: dict, n: int | None = None) -> list:
         s["ci_low"] if ok else None,
         s["ci_high"] if ok else None,
         s["se"] if ok else None,
-        s["deff"] if ok else None,
+        # Items: against p (1 - p) / n; indices: against the SRS variance of their
+        # score (analysis.intervals); older results have only "deff".
+        (s["deff"] if s.get("deff") is not None else s.get("deff_composite")) if ok else None,
         s["target"],
         texts.verdict_label(s["verdict"]),
         s["p_value"] if ok else None,
@@ -163,6 +165,11 @@ def _summary(wb: Workbook, report: Report) -> None:
         ("Số phiếu theo mẫu phiếu khác (không tính)", sel.other_versions, INT),
         ("Số hồ sơ (theo quầy và tháng)", report.rate.volume if report.rate else None, INT),
         ("Tỷ lệ phản hồi", report.rate.share if report.rate else None, "0.00%"),
+        (
+            "Phạm vi đại diện (số hồ sơ của quầy-tháng có phiếu)",
+            report.coverage.share if report.coverage else None,
+            "0.0%",
+        ),
         ("Gia quyền theo số hồ sơ", "Có" if report.weighted else "Không", None),
         ("Hiệu ứng thiết kế do trọng số (Kish)", r["design"]["kish_deff"], DEC2),
         ("Cỡ mẫu hiệu dụng", r["design"]["n_eff_kish"], "#,##0.0"),
@@ -232,6 +239,31 @@ def _items(wb: Workbook, report: Report) -> None:
     _widths(ws, [8, 60, 9, 10, 9] + [13] * (len(STAT_HEAD) + 1))
 
 
+# A ranking row against the overall index (analysis.compare; Holm within the sheet).
+VERSUS_HEAD = [
+    "So với chung",
+    "Chênh lệch so với chung",
+    "Sai số chuẩn của chênh lệch",
+    "Giá trị p (hai phía, so với chung)",
+    "Giá trị p đã hiệu chỉnh Holm",
+]
+VERSUS_FORMATS = [None, "+0.0%;-0.0%;0.0%", "0.0000", "0.0000", "0.0000"]
+
+
+def _versus(e: dict) -> list:
+    """The VERSUS_HEAD columns; empty below the minimum design."""
+    vs = e.get("vs_overall")
+    if vs is None:
+        return [None] * len(VERSUS_HEAD)
+    return [
+        texts.versus_label(e),
+        vs["difference"],
+        vs["se"],
+        vs["p_value"],
+        vs["p_adjusted"],
+    ]
+
+
 def _breakdown(wb: Workbook, report: Report, name: str) -> None:
     ws = wb.create_sheet(SHEETS[name])
     crit = [c.code for c in report.questionnaire.criteria]
@@ -241,6 +273,9 @@ def _breakdown(wb: Workbook, report: Report, name: str) -> None:
     if name == "month":
         head = ["Tháng", "Tên"]
     head += [*STAT_HEAD, "Số hồ sơ", "Tỷ lệ phản hồi", *[f"Tiêu chí {c}" for c in crit]]
+    ranked = name != "month"
+    if ranked:
+        head += VERSUS_HEAD
     _header(ws, head)
     entries = report.months() if name == "month" else report.ranked(name)
     rates = report.rates.get(name, {})
@@ -263,6 +298,11 @@ def _breakdown(wb: Workbook, report: Report, name: str) -> None:
         formats[after + 1] = "0.00%"
         for i in range(len(crit)):
             formats[after + 2 + i] = PCT
+        if ranked:
+            row += _versus(e)
+            for i, fmt in enumerate(VERSUS_FORMATS):
+                if fmt:
+                    formats[after + 2 + len(crit) + i] = fmt
         _append(ws, row, formats)
     _widths(ws, [12, 36] + ([22] if name == "desk" else []) + [12] * (len(head) - 2))
 

@@ -70,7 +70,9 @@ def test_fewer_than_two_psus_in_most_strata():
     assert res["overall"]["too_small"] == ["few_psus"]
     assert res["overall"]["verdict"] == "chua_du_can_cu"
     by_desk = {e["key"]: e for e in res["groups"]["desk"]}
-    assert by_desk["S0"]["overall"]["too_small"] == ["few_psus", "low_df"]
+    # A single-day desk has SE 0 (a lonely stratum as a domain): no interval either.
+    assert by_desk["S0"]["overall"]["too_small"] == ["few_psus", "low_df", "single_psu_no_se"]
+    assert by_desk["S0"]["overall"]["ci_low"] is None
     assert by_desk["S0"]["n_days"] == 1 and by_desk["S0"]["n_psu"] == 1
     assert by_desk["L0"]["overall"]["adequate"] is True
     assert by_desk["L0"]["overall"]["verdict"] == "dat"

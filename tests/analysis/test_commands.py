@@ -210,7 +210,7 @@ def test_missing_files_exit_2(tmp_path):
 
 def test_plan():
     r = run(plan, ["--target", "0.85", "--expected", "0.88"])
-    assert r.exit_code == 0 and r.output.startswith("824 responses")
+    assert r.exit_code == 0 and r.output.startswith("1053 responses to show 88% > 85%")
     r = run(plan, ["--target", "0.85", "--expected", "0.88", "--deff", "2", "--format", "json"])
-    assert json.loads(r.output)["n"] == 1647
+    assert json.loads(r.output)["n"] == 2106 and json.loads(r.output)["sides"] == 2
     assert CliRunner().invoke(plan, ["--target", "0.85", "--expected", "0.85"]).exit_code == 2

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.stats import t as t_dist
 
 from analysis import analyze
 from analysis.notes import english
@@ -59,7 +60,14 @@ def test_all_satisfied_gives_one_with_a_sane_interval(seed, n):
     s = res["overall"]
     assert s["estimate"] == pytest.approx(1.0)
     assert s["ci_high"] == 1.0 and 0 < s["ci_low"] < 1
-    assert s["ci_low"] == pytest.approx(0.025 ** (1 / (n / res["design"]["kish_deff"])))
+    # Clopper-Pearson on n / Kish deff with Korn-Graubard's df factor (issue 15).
+    df_used = max(s["df"], 1)
+    beta_n = (
+        n
+        / res["design"]["kish_deff"]
+        * (t_dist.ppf(0.025, n - 1) / t_dist.ppf(0.025, df_used)) ** 2
+    )
+    assert s["ci_low"] == pytest.approx(0.025 ** (1 / beta_n))
     assert any("SE is 0" in english(n) for n in s["notes"])
     assert s["verdict"] in ("dat", "chua_du_can_cu")
 

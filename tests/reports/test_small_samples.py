@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 from openpyxl import load_workbook
 
+from analysis.planner import sample_size
 from survey.reports import fmt
 from survey.reports.xlsx import OVERALL_LABEL, SHEETS
 from tests.support import make_app
@@ -18,6 +19,10 @@ WEEK = "from=2026-10-05&to=2026-10-11"  # about fifteen responses at Cam Ranh
 TWO_DAYS = "from=2026-10-05&to=2026-10-06"  # one day per desk at two desks: df = 1
 OCTOBER = "from=2026-10-01&to=2026-10-31"
 YEAR = "from=2026-01-01&to=2026-10-31"
+# Periods that end after the demo's today (22/11/2026): still open, so a count of
+# further responses can be given; OCTOBER and YEAR are closed.
+OPEN = "from=2026-10-01&to=2026-11-30"
+OPEN_YEAR = "from=2026-01-01&to=2026-11-30"
 
 # "Cần thêm khoảng 1.240 phiếu", "1.240 để khẳng định Đạt" (the method's words aside).
 MORE = re.compile(r"cần thêm (khoảng )?[\d.]+ phiếu|[\d.]+ để khẳng định", re.IGNORECASE)
@@ -110,9 +115,13 @@ def test_two_days_show_no_0_to_100_interval_anywhere(analyst):
 
 
 def test_a_plausible_count_of_further_responses_says_which_way(analyst):
-    html, doc = report(analyst, OCTOBER)
+    html, doc = report(analyst, OPEN)
     o = doc["overall"]
     assert o["adequate"] and o["verdict"] == "chua_du_can_cu" and o["more_needed"]
+    # What `survey plan` gives at the estimate and design effect, less the n counted.
+    p = o["estimate"]
+    deff = o["n"] * o["se"] ** 2 / (p * (1 - p))
+    assert o["more_needed"] == sample_size(o["target"], p, deff=deff)["n"] - o["n"]
     # Plausible: the responses it implies fit in the month's transactions.
     assert o["n"] + o["more_needed"] <= doc["report"]["response_rate"]["volume"]
     confirms = {"to_confirm_pass": "Đạt", "to_confirm_fail": "Không đạt"}
@@ -120,14 +129,31 @@ def test_a_plausible_count_of_further_responses_says_which_way(analyst):
     assert (o["estimate"] > o["target"]) == (words == "Đạt")
     more = fmt.num(o["more_needed"])
     assert f"Cần thêm khoảng {more} phiếu để khẳng định {words}" in visible(html)
-    pdf = pdf_text(analyst.get(f"/staff/reports/export.pdf?{OCTOBER}").data)
+    pdf = pdf_text(analyst.get(f"/staff/reports/export.pdf?{OPEN}").data)
     assert f"cần thêm khoảng {more} phiếu để khẳng định {words}" in pdf
+    assert "lực kiểm định 80%" in visible(html) and "lực kiểm định 80%" in pdf
+
+
+def test_a_closed_period_asks_for_no_further_responses(analyst):
+    """October ended before the demo's today: no response can be added to it, so
+    nothing says "cần thêm", although October alone is not decided."""
+    html, doc = report(analyst, OCTOBER)
+    o = doc["overall"]
+    assert doc["selection"]["closed"] and not report(analyst, OPEN)[1]["selection"]["closed"]
+    assert o["adequate"] and o["verdict"] == "chua_du_can_cu" and o["more_needed"] is None
+    entries = [o, *(e["overall"] for e in doc["groups"]["desk"])]
+    assert all(not e["more_needed"] and e["more_needed_direction"] is None for e in entries)
+    assert not MORE.search(visible(html))
+    assert not MORE.search(pdf_text(analyst.get(f"/staff/reports/export.pdf?{OCTOBER}").data))
+    wb = load_workbook(io.BytesIO(analyst.get(f"/staff/reports/export.xlsx?{OCTOBER}").data))
+    summary = {r[0].value: r[1].value for r in wb[SHEETS["summary"]].iter_rows(min_row=4)}
+    assert summary["Số phiếu cần thêm để kết luận"] is None
 
 
 def test_an_implausible_count_is_not_shown(analyst):
     """Over the year the desks' shares sit near the target: the counts that would
     decide are checked against each desk's transactions, and none beyond them shows."""
-    html, doc = report(analyst, YEAR)
+    html, doc = report(analyst, OPEN_YEAR)
     volumes = doc["report"]["response_rate"]
     assert volumes is not None
     text = visible(html)

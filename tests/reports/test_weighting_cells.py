@@ -68,10 +68,12 @@ def test_collapse_rule_on_a_small_table():
     ]
     assert (pop["A|2026-01"], pop["A|2026-03"]) == (100, 60)
     assert pop["A|missing"] == pytest.approx(80)
-    # B: every month with responses has a volume (April's has no responses: left out).
-    assert pop["B|2026-01"] == 30 and pop["B|2026-02"] == 50 and len(pop) == 6
-    # C: no volume at all: its 2 respondents at the mean weight (240 + 80) / 7.
-    assert pop["C|mean"] == pytest.approx(2 * 320 / 7)
+    # B: every month with responses has a volume; April's 999 transactions have no
+    # response and are absorbed pro rata, so B weighs 30 + 50 + 999.
+    assert pop["B|2026-01"] == pytest.approx(30 * 1079 / 80)
+    assert pop["B|2026-02"] == pytest.approx(50 * 1079 / 80) and len(pop) == 6
+    # C: no volume at all: its 2 respondents at the mean weight (100 + 80 + 60 + 1079) / 7.
+    assert pop["C|mean"] == pytest.approx(2 * 1319 / 7)
     treated = {d.desk: (d.treatment, d.missing) for d in desks}
     assert treated == {
         "A": ("collapsed", ("2026-02",)),

@@ -10,12 +10,15 @@
 #                            units, months 2025-03..2025-05, every desk 2+ days a month
 #   collapsed_volumes.csv    desk x month volumes: D2 has no row for 2025-04, D3 a zero
 #                            for 2025-05, D4 no row at all, D1 a row for 2025-06 (no
-#                            responses that month: left out of the population)
+#                            responses that month: absorbed by D1's other months)
 #   collapsed_cells.csv      the post-strata the rule below gives, with their population
 #   collapsed_reference.csv  estimates, SEs, df and n (whole sample, by desk, by unit)
 #
 # The rule (survey/reports/build.py `collapse`), implemented here on its own:
-#   - a desk-month with responses and a positive volume: its own cell "desk|month";
+#   - a desk-month with responses and a positive volume: its own cell "desk|month",
+#     its volume x (1 + the desk's volume of months without responses / its volume
+#     over these cells): a month without responses is absorbed pro rata (issue 15;
+#     make_domains.R covers the other cases of that rule);
 #   - the desk's months with responses but no (or a zero) volume: one cell
 #     "desk|missing", population = sum of the desk's known volumes x (missing months /
 #     known months), i.e. each missing month at the desk's mean month;
@@ -87,10 +90,11 @@ for (k in desks) {
     next
   }
   n_weighted <- n_weighted + sum(d$desk == k)
+  absorbed <- sum(vol$volume[vol$desk == k & !(vol$month %in% ms) & vol$volume > 0])
   for (j in which(v > 0)) {
     cell <- paste(k, ms[j], sep = "|")
     d$cell[d$desk == k & d$month == ms[j]] <- cell
-    pop[[cell]] <- v[[j]]
+    pop[[cell]] <- v[[j]] * (1 + absorbed / sum(v[v > 0]))
   }
   missing <- ms[v <= 0]
   if (length(missing) > 0) {
