@@ -9,7 +9,8 @@ Python API
 ``analyze(responses, questionnaire, volumes=None, *, margins=(), trim_factor=None,
 target=None, targets=None, level=0.95, method="linearization", interval="logit",
 replicates=500, seed=None, by=(), include_flagged=False, strata=("desk",),
-psu=("desk", "day"), population=None) -> dict``
+psu=("desk", "day"), population=None, closed=False, domain=None,
+df_rule="satterthwaite") -> dict``
 
 * ``responses``: DataFrame, one row per response: ``response_id, unit, desk,
   sector, day`` (ISO date string or datetime), optional ``excluded`` (quality flag;
@@ -39,6 +40,12 @@ psu=("desk", "day"), population=None) -> dict``
   transactions their weights were calibrated to).
 * ``closed``: the period is over (no further response can come), so no count of
   further responses is reported.
+* ``df_rule``: the df of the intervals' t quantiles: ``"satterthwaite"`` (the
+  default; from the stratum terms of the linearised variance, at most the design
+  df) or ``"design"`` (PSUs - strata, R's ``degf``, as ``svyciprop(df =
+  degf(design))``).  The minimum-design rule and the contrasts always use the
+  design df, and the bootstrap keeps it (docs/method.md, "Intervals and degrees
+  of freedom").
 
 Returns (all shares as fractions 0..1; JSON-serialisable)::
 
@@ -56,8 +63,8 @@ Returns (all shares as fractions 0..1; JSON-serialisable)::
          deff_composite, target, verdict, p_value, more_needed,
          more_needed_direction, adequate, too_small, notes}
         df: PSUs - strata of the domain (R's degf); df_interval: the df of the
-        interval's quantiles (= df, or the Satterthwaite df with
-        analyze(df_rule="satterthwaite")).  deff: a 0/1 item's n SE^2 / p (1 - p)
+        interval's quantiles (the Satterthwaite df by default, = df with
+        analyze(df_rule="design")).  deff: a 0/1 item's n SE^2 / p (1 - p)
         (None for composites; with SE 0 the Kish deff for all); deff_composite:
         a composite's (criterion, index) variance over the SRS variance of its
         score (None for items); n_eff = n / whichever is given.  too_small may also hold "single_psu_no_se" (one PSU,

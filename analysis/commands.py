@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from .engine import BY_CHOICES, METHODS
+from .engine import BY_CHOICES, DF_RULES, METHODS
 from .intervals import INTERVALS
 
 INPUT_ERROR = 2
@@ -78,6 +78,14 @@ def _questionnaire(key: str | None, path: str | None):
 @click.option(
     "--replicates", type=int, default=500, show_default=True, help="Bootstrap replicates."
 )
+@click.option(
+    "--df",
+    "df_rule",
+    type=click.Choice(DF_RULES),
+    default="satterthwaite",
+    show_default=True,
+    help="Interval df: Satterthwaite (linearisation only) or PSUs - strata (R's degf).",
+)
 @click.option("--seed", type=int, help="Bootstrap seed (reported in the output).")
 @click.option("--by", multiple=True, type=click.Choice(BY_CHOICES), help="Breakdown (repeatable).")
 @click.option("--include-flagged", is_flag=True, help="Keep responses flagged as excluded.")
@@ -104,6 +112,7 @@ def analyze(
     seed,
     by,
     include_flagged,
+    df_rule,
     fmt,
     output,
 ):
@@ -137,6 +146,7 @@ def analyze(
             seed=seed,
             by=by,
             include_flagged=include_flagged,
+            df_rule=df_rule,
         )
     except (
         AnalysisInputError,

@@ -68,7 +68,7 @@ def analyze(
     population: float | None = None,
     closed: bool = False,
     domain: str | pd.Series | None = None,
-    df_rule: str = "design",
+    df_rule: str = "satterthwaite",
 ) -> dict:
     _check(level, target, method, interval, replicates, trim_factor)
     if df_rule not in DF_RULES:

@@ -236,7 +236,8 @@ def to_text(result: dict) -> str:
     head = [
         f"Questionnaire {result['questionnaire']}: {result['n_responses']} responses "
         f"({result['n_excluded']} excluded); method {result['method']}, "
-        f"{d['interval']} {100 * result['level']:g}% intervals, df {d['df']}",
+        f"{d['interval']} {100 * result['level']:g}% intervals ({d['df_rule']} df), "
+        f"design df {d['df']}",
         f"Design: {d['n_strata']} strata, {d['n_psu']} PSUs ({d['lonely_psu_strata']} "
         f"single-PSU strata), weighting {d['weighting']}, Kish deff {d['kish_deff']:.3f}",
     ]

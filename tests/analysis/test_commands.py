@@ -116,6 +116,22 @@ def test_text_and_bootstrap(tmp_path):
     assert "method bootstrap" in text and "korn-graubard" in text
 
 
+def test_df_option_chooses_the_interval_df():
+    args = ["--responses", RESPONSES, "--questionnaire-file", QFILE, "--format", "json"]
+    default = json.loads(run(analyze, args).output)
+    design = json.loads(run(analyze, [*args, "--df", "design"]).output)
+    assert default["design"]["df_rule"] == "satterthwaite"
+    assert design["design"]["df_rule"] == "design"
+    for res in (default, design):
+        assert res["overall"]["df"] == 14  # the minimum-design rule's df either way
+    assert default["overall"]["df_interval"] < 14 == design["overall"]["df_interval"]
+    assert default["overall"]["ci_low"] < design["overall"]["ci_low"]
+    text = run(analyze, [*args[:-1], "text", "--df", "design"]).output
+    assert "(design df), design df 14" in text
+    bad = CliRunner().invoke(analyze, [*args, "--df", "kish"])
+    assert bad.exit_code == 2 and "--df" in bad.output
+
+
 def test_xlsx(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     out = tmp_path / "r.xlsx"

@@ -77,11 +77,23 @@ def test_satterthwaite_df_matches_r(case, ref):
     assert compared == 9
 
 
-def test_design_df_rule_is_the_default(ref):
+def test_satterthwaite_is_the_default_and_the_design_df_stays_available(ref):
     responses = read_responses(REFERENCE / "responses.csv")
+    row = ref[
+        (ref["test"] == "satterthwaite")
+        & (ref["case"] == "unweighted")
+        & (ref["by"].fillna("") == "")
+        & (ref["estimand"] == "overall:share")
+    ].iloc[0]
     res = analyze(responses, ref_questionnaire())
-    assert res["design"]["df_rule"] == "design"
-    assert res["overall"]["df_interval"] == res["overall"]["df"] == 14
+    assert res["design"]["df_rule"] == "satterthwaite"
+    assert res["overall"]["df"] == 14  # R's degf, still the minimum-design rule's
+    assert res["overall"]["df_interval"] == pytest.approx(row.df_interval, rel=TOL)
+    assert res["overall"]["ci_low"] == pytest.approx(row.ci_low, rel=TOL)
+    design = analyze(responses, ref_questionnaire(), df_rule="design")
+    assert design["design"]["df_rule"] == "design"
+    assert design["overall"]["df_interval"] == design["overall"]["df"] == 14
+    assert design["overall"]["ci_low"] > res["overall"]["ci_low"]  # more df, narrower
 
 
 @pytest.mark.parametrize("interval", ["logit", "korn-graubard"])

@@ -37,6 +37,7 @@ def _results(case: str, interval: str) -> dict:
         ref_questionnaire(),
         by=["desk", "sector", "unit"],
         interval=interval,
+        df_rule="design",  # R's svyciprop(df = degf(design))
         **kw,
     )
 
