@@ -53,7 +53,7 @@ def sector_volumes(session: Session, sel: Selection) -> pd.DataFrame:
     """Transactions per unit, sector and month (``survey volumes import`` unit,sector,month,count).
 
     In the selection's units and months; the basis of the sector margin
-    (``build.sector_margin``).  Columns ``unit``, ``sector`` (codes), ``month``
+    (``representativeness.sector_margin``).  Columns ``unit``, ``sector`` (codes), ``month``
     ("YYYY-MM") and ``volume``.
     """
     stmt = (

@@ -14,8 +14,9 @@ from typing import Any
 from analysis.planner import POWER
 from analysis.verdict import MIN_DF, MIN_PSUS_PER_STRATUM, MIN_RESPONSES
 from survey.reports import fmt as f
-from survey.reports.build import Note, Report
+from survey.reports.build import Report
 from survey.reports.frame import NONE_CODE
+from survey.reports.notes import Note
 
 Gettext = Callable[..., str]
 

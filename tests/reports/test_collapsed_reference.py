@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import analyze, read_responses
-from survey.reports.build import cell_column, collapse
+from survey.reports.weighting import cell_column, collapse
 from tests.analysis.support import ref_questionnaire
 
 REFERENCE = Path(__file__).parent / "reference"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisInputError, analyze, read_responses
-from survey.reports.build import cell_column, collapse, coverage
+from survey.reports.weighting import cell_column, collapse, coverage
 from tests.analysis.support import ref_questionnaire
 from tests.reports.test_collapsed_reference import _entry
 

@@ -3,7 +3,7 @@
 Issue 15, parts 1 and 2: `survey report --sector X` must equal the X row of the
 unfiltered report (same weights, same design), and transactions of desk-months
 without a counted response must be counted, listed and handled by the rule of
-``survey.reports.build.collapse`` / ``coverage``.
+``survey.reports.weighting.collapse`` / ``coverage``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from analysis import analyze, read_responses
 from survey.models import Desk, Response, Sector, Unit, Volume
-from survey.reports import build, fmt, inputs, texts
+from survey.reports import build, fmt, inputs, representativeness, texts, weighting
 from survey.reports.dashboard import ranking
 from survey.reports.frame import read_frame
 from survey.reports.xlsx import SHEETS
@@ -66,7 +66,9 @@ def _shifted(db, unit: str = UNIT) -> dict[str, int]:
     with db.session() as s:
         report = build.build(s, CLI, today=TODAY, unit=unit)
         frame, _labels = read_frame(s, report.selection)
-        weights = build.weighting(frame, inputs.desk_volumes(s, report.selection), report.selection)
+        weights = weighting.weighting(
+            frame, inputs.desk_volumes(s, report.selection), report.selection
+        )
     counted = frame.loc[~frame["excluded"].astype(bool)]
     cells = weights.cells[counted.index]
     w0 = cells.map(weights.table.set_index("cell")["volume"] / cells.value_counts())
@@ -115,7 +117,7 @@ def test_sector_margin_is_raked_to_when_unit_sector_volumes_exist(demo_db):
     # Consistent with desk × month: each desk (here no two share a sector) keeps
     # the total its desk-month weights give it, split by the imported sector shares.
     totals = dict(zip(margin.table["unit_sector"], margin.table["volume"], strict=True))
-    weights = build.weighting(frame, desk_volumes, report.selection)
+    weights = weighting.weighting(frame, desk_volumes, report.selection)
     assert sum(totals.values()) == pytest.approx(weights.table["volume"].sum(), rel=1e-12)
     counted = frame.loc[~frame["excluded"].astype(bool)]
     cell = weights.cells[counted.index]
@@ -264,11 +266,11 @@ def test_rate_beside_every_unit_and_desk_row(demo_db_url, demo_db, tmp_path):
 
 # --- against R ----------------------------------------------------------------------
 def test_sector_raking_matches_r():
-    """build.sector_margin + analyze equal R's rake(design, list(~cell, ~unit_sector))."""
+    """representativeness.sector_margin + analyze equal R's rake(design, list(~cell, ~unit_sector))."""
     frame = read_responses(REFERENCE / "raking_responses.csv")
     svol = pd.read_csv(REFERENCE / "raking_sector_volumes.csv", dtype=str).astype({"volume": int})
     table = pd.read_csv(REFERENCE / "raking_cells.csv", dtype={"cell": str})
-    margin = build.sector_margin(frame, table, svol)
+    margin = representativeness.sector_margin(frame, table, svol)
     assert margin is not None and margin.units == ("U1", "U2")
     expected = pd.read_csv(REFERENCE / "raking_margin.csv")
     got = dict(zip(margin.table["unit_sector"], margin.table["volume"], strict=True))

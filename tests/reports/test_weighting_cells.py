@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from survey.models import Desk, Unit, Volume
 from survey.reports import build, export, texts
-from survey.reports.build import collapse
+from survey.reports.weighting import collapse
 from survey.services.access import SystemActor
 from survey.services.demo import demo_code
 from tests.support import TODAY

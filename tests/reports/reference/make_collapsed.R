@@ -14,7 +14,7 @@
 #   collapsed_cells.csv      the post-strata the rule below gives, with their population
 #   collapsed_reference.csv  estimates, SEs, df and n (whole sample, by desk, by unit)
 #
-# The rule (survey/reports/build.py `collapse`), implemented here on its own:
+# The rule (survey/reports/weighting.py `collapse`), implemented here on its own:
 #   - a desk-month with responses and a positive volume: its own cell "desk|month",
 #     its volume x (1 + the desk's volume of months without responses / its volume
 #     over these cells): a month without responses is absorbed pro rata (issue 15;

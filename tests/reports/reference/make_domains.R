@@ -22,7 +22,7 @@
 #                          sector == "S1" and sector_group == "G1", and by desk and by
 #                          sector within each domain
 #
-# The rule (survey/reports/build.py `collapse` and `coverage`), implemented here on its own:
+# The rule (survey/reports/weighting.py `collapse` and `coverage`), implemented here on its own:
 #   - a desk-month with responses and a positive volume: its own cell "desk|month";
 #     if the desk has positive volumes in months without a response ("absorbed"),
 #     each such cell's population is its volume x (1 + absorbed / the desk's volume

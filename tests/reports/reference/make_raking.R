@@ -17,7 +17,7 @@
 #   raking_margin.csv          the unit x sector margin the rule below gives
 #   raking_reference.csv       estimates, SEs, df and n (whole sample, by desk, by unit)
 #
-# The rule (survey/reports/build.py `sector_margin`), implemented here on its own:
+# The rule (survey/reports/representativeness.py `sector_margin`), implemented here on its own:
 #   - w0: each response's post-stratified weight (its cell's population / respondents);
 #   - a unit's sector volumes count over the months the unit has responses in; a
 #     response is "known" when its sector has a positive volume in its unit;
@@ -49,7 +49,7 @@ svol <- data.frame(
 )
 write.csv(svol, "raking_sector_volumes.csv", row.names = FALSE, quote = FALSE)
 
-# --- the cells as build.collapse gives them ------------------------------------------
+# --- the cells as weighting.collapse gives them ------------------------------------------
 d$month <- substr(d$day, 1, 7)
 d$cell <- ifelse(paste(d$desk, d$month, sep = "|") %in% cells$cell,
                  paste(d$desk, d$month, sep = "|"), NA)
