@@ -294,3 +294,24 @@ def test_cli_list_table_names_each_source(demo_db_url, demo_db):
     assert lines[0].split()[:3] == ["year", "group", "threshold"]
     assert any("overall" in line and "85%" in line and "KH" in line for line in lines[1:])
     assert _cli(demo_db_url, "list", "--unit", "NOPE").exit_code == 2
+
+
+def test_a_province_that_raises_its_target_later_is_not_undercut_below(
+    demo_client, demo_db, world, nocsrf, sign_in_as
+):
+    from survey.services.org.targets import effective_target
+
+    _commune_manager(sign_in_as)
+    assert _post(demo_client, _unit_id(demo_db, COMMUNE), "87").status_code == 302
+    sign_in_as("unit_manager", "KH", username="kh_manager")
+    assert _post(demo_client, _unit_id(demo_db, "KH"), "90").status_code == 302
+    with demo_db.session() as s:
+        commune = s.scalar(select(Unit).where(Unit.code == COMMUNE))
+        # The commune's 87% is kept but no longer applies: the province's 90% does.
+        assert _stored(demo_db)[0] == pytest.approx(0.87)
+        assert effective_target(s, commune, 2026).threshold == pytest.approx(0.9)
+    # A lower target decided from above still applies.
+    assert _post(demo_client, _unit_id(demo_db, COMMUNE), "80").status_code == 302
+    with demo_db.session() as s:
+        commune = s.scalar(select(Unit).where(Unit.code == COMMUNE))
+        assert effective_target(s, commune, 2026).threshold == pytest.approx(0.8)

@@ -194,10 +194,14 @@ def effective_target(
     """The target that applies to ``unit`` for ``year`` (and a sector group).
 
     Targets are inherited down the tree: the nearest unit on the path to the
-    root (the unit itself first) that has one wins.  For a sector group, a
-    target set for that group anywhere on the path comes before the overall
-    target (the group targets are the plans' explicit exceptions, e.g. 75% for
-    land); without one, the overall target applies.
+    root (the unit itself first) that has one wins, unless it is lower than
+    the one it would inherit and was not set from above (by an admin or a
+    manager of an ancestor): a unit may raise what it inherits, never lower
+    it, and a province that raises its target later is not undercut by an
+    older, lower one below it.  For a sector group, a target set for that
+    group anywhere on the path comes before the overall target (the group
+    targets are the plans' explicit exceptions, e.g. 75% for land); without
+    one, the overall target applies.
     """
     chain = units.ancestors(unit)
     rows = session.scalars(
@@ -206,11 +210,24 @@ def effective_target(
     by_key = {(t.unit_id, t.sector_group_id): t for t in rows}
     wanted = [sector_group_id, None] if sector_group_id is not None else [None]
     for group in wanted:
-        for node in chain:
+        current = None
+        for node in reversed(chain):  # from the root down
             found = by_key.get((node.id, group))
-            if found is not None:
-                return found
+            if found is None:
+                continue
+            if current is None or found.threshold >= current.threshold - EPSILON:
+                current = found
+            elif _set_from_above(session, found):
+                current = found
+        if current is not None:
+            return current
     return None
+
+
+def _set_from_above(session: Session, target: Target) -> bool:
+    """Whether a (lower) target was set by someone above its unit."""
+    setter = session.get(User, target.set_by_id) if target.set_by_id else None
+    return setter is not None and access.above(setter, target.unit_id)
 
 
 # --- where a target comes from ---------------------------------------------------
