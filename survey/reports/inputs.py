@@ -159,11 +159,11 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
     )
     overall = _info(session, overall_target, sel.unit)
     units: dict[str, TargetInfo] = {}
-    groups: dict[str, TargetInfo] = {}
-    for grp in org_sectors.list_groups(session):
-        groups[grp.code] = _info(
-            session, org_targets.effective_target(session, sel.unit, year, grp.id), sel.unit
-        )
+    group_targets = {
+        grp.code: org_targets.effective_target(session, sel.unit, year, grp.id)
+        for grp in org_sectors.list_groups(session)
+    }
+    groups = {code: _info(session, t, sel.unit) for code, t in group_targets.items()}
     by: dict[str, dict[str, float]] = {"sector_group": {}, "sector": {}, "unit": {}, "desk": {}}
     for code, info in groups.items():
         if info.threshold is not None:
@@ -194,10 +194,9 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
         # disagree; any other desk against the target of the unit its responses
         # were recorded at.
         own_group_target = {
-            grp.code
-            for grp in org_sectors.list_groups(session)
-            if (t := org_targets.effective_target(session, sel.unit, year, grp.id)) is not None
-            and t.sector_group_id is not None
+            code
+            for code, t in group_targets.items()
+            if t is not None and t.sector_group_id is not None
         }
         desk_unit = frame.groupby("desk")["unit"].agg(lambda s: s.mode().iat[0])
         counted = frame.loc[~frame["excluded"].astype(bool)]

@@ -110,3 +110,37 @@ def random_frame(q: Questionnaire, n: int, seed: int = 0, n_desks: int = 4, n_da
     for code in q.all_item_codes():
         df[code] = rng.choice(choices, n)
     return df
+
+
+# --- comparisons with the R reference fixtures ------------------------------------------
+R_TOL = 1e-9
+
+
+def close_to_r(a: float, b: float, tol: float = R_TOL) -> bool:
+    """Agreement with an R figure: ``tol`` relative, absolute below 1."""
+    return abs(a - b) <= tol * max(abs(b), 1.0)
+
+
+def r_entry(result: dict, by: str, key: str, estimand: str) -> dict | None:
+    """The stat of ``result`` that an R fixture row names ("criterion:B:share", by, key).
+
+    Breakdown values report the overall index and the criteria' shares only:
+    None for the other estimands there.
+    """
+    base, _, part = estimand.rpartition(":")
+    if by:
+        group = next(e for e in result["groups"][by] if e["key"] == key)
+        if base == "overall":
+            return group["overall"] if part == "share" else group["mean_score"]
+        if base.startswith("criterion:") and part == "share":
+            return next(c for c in group["criteria"] if c["code"] == base.split(":")[1])
+        return None
+    if base == "overall":
+        return result["overall"] if part == "share" else result["mean_score"]
+    kind, _, code = base.partition(":")
+    if kind == "overall_item":
+        entry = result["overall_item"]
+    else:
+        rows = result["criteria"] if kind == "criterion" else result["items"]
+        entry = next(r for r in rows if r["code"] == code)
+    return entry if part == "share" else entry["mean_score"]

@@ -19,8 +19,7 @@ import pytest
 
 from analysis import analyze, read_responses, read_volumes
 from analysis.synthetic import questionnaire
-from tests.analysis.support import REFERENCE, ref_questionnaire
-from tests.analysis.test_reference import _lookup
+from tests.analysis.support import REFERENCE, r_entry, ref_questionnaire
 
 TOL = 1e-9
 ONE_ITEM = questionnaire(sizes=(1,), overall_item=False)  # item C1_1
@@ -51,7 +50,7 @@ def test_satterthwaite_df_matches_r(case, ref):
     assert len(rows) == 12
     compared = 0
     for row in rows.itertuples():
-        got = _lookup(res, row.by, row.key, row.estimand)
+        got = r_entry(res, row.by, row.key, row.estimand)
         if got is None:  # breakdowns report the overall index and criteria only
             continue
         assert got["estimate"] == pytest.approx(row.estimate, rel=TOL)

@@ -8,7 +8,7 @@ import pytest
 
 from analysis import analyze, read_responses, read_volumes
 from analysis.notes import english
-from tests.analysis.support import REFERENCE
+from tests.analysis.support import REFERENCE, r_entry
 
 RTOL = 1e-6
 
@@ -42,31 +42,6 @@ def _results(case: str, interval: str) -> dict:
     )
 
 
-def _composite_entries(result: dict, estimand: str, part: str):
-    """The S dicts for an estimand name like 'criterion:B' in a whole-sample result."""
-    if estimand == "overall":
-        return result["overall"] if part == "share" else result["mean_score"]
-    kind, _, code = estimand.partition(":")
-    if kind == "overall_item":
-        return result["overall_item"] if part == "share" else result["overall_item"]["mean_score"]
-    rows = result["criteria"] if kind == "criterion" else result["items"]
-    entry = next(r for r in rows if r["code"] == code)
-    return entry if part == "share" else entry["mean_score"]
-
-
-def _lookup(result: dict, by: str, key: str, estimand: str):
-    base, _, part = estimand.rpartition(":")
-    if not by:
-        return _composite_entries(result, base, part)
-    entry = next(e for e in result["groups"][by] if e["key"] == key)
-    if base == "overall":
-        return entry["overall"] if part == "share" else entry["mean_score"]
-    if base.startswith("criterion:") and part == "share":
-        code = base.split(":")[1]
-        return next(c for c in entry["criteria"] if c["code"] == code)
-    return None  # breakdowns report the overall and criteria only
-
-
 def _close(a, b, rtol=RTOL) -> bool:
     return abs(a - b) <= rtol * max(abs(b), 1e-300)
 
@@ -79,7 +54,7 @@ def test_matches_r(case, reference):
     compared = 0
     worst = 0.0
     for row in rows.itertuples():
-        got = _lookup(logit, row.by, row.key, row.estimand)
+        got = r_entry(logit, row.by, row.key, row.estimand)
         if got is None:
             continue
         score = row.estimand.endswith(":score")
@@ -98,7 +73,7 @@ def test_matches_r(case, reference):
             lo, hi = got["ci_low"], got["ci_high"]
             assert got["df"] == row.df
             assert got["n"] == row.n
-            kgot = _lookup(kg, row.by, row.key, row.estimand)
+            kgot = r_entry(kg, row.by, row.key, row.estimand)
             assert _close(kgot["ci_low"], row.kg_low), (row, kgot)
             assert _close(kgot["ci_high"], row.kg_high), (row, kgot)
         assert _close(lo, row.ci_low), (row, got)

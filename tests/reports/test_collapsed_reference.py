@@ -9,10 +9,9 @@ import pytest
 
 from analysis import analyze, read_responses
 from survey.reports.weighting import cell_column, collapse
-from tests.analysis.support import ref_questionnaire
+from tests.analysis.support import close_to_r, r_entry, ref_questionnaire
 
 REFERENCE = Path(__file__).parent / "reference"
-TOL = 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +27,6 @@ def fixture():
 def reference() -> pd.DataFrame:
     ref = pd.read_csv(REFERENCE / "collapsed_reference.csv", keep_default_na=False)
     return ref.astype({"by": str, "key": str})
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= TOL * max(abs(b), 1.0)
 
 
 def test_the_cells_are_r_s(fixture):
@@ -50,26 +45,6 @@ def test_the_cells_are_r_s(fixture):
     }
 
 
-def _entry(result: dict, by: str, key: str, estimand: str) -> dict | None:
-    base, _, part = estimand.rpartition(":")
-    if by:
-        group = next(e for e in result["groups"][by] if e["key"] == key)
-        if base == "overall":
-            return group["overall"] if part == "share" else group["mean_score"]
-        if base.startswith("criterion:") and part == "share":
-            return next(c for c in group["criteria"] if c["code"] == base.split(":")[1])
-        return None  # breakdowns report the overall and criteria only
-    if base == "overall":
-        return result["overall"] if part == "share" else result["mean_score"]
-    kind, _, code = base.partition(":")
-    if kind == "overall_item":
-        entry = result["overall_item"]
-    else:
-        rows = result["criteria"] if kind == "criterion" else result["items"]
-        entry = next(r for r in rows if r["code"] == code)
-    return entry if part == "share" else entry["mean_score"]
-
-
 def test_estimates_and_ses_match_r(fixture, reference):
     responses, cell_of, table, _desks = fixture
     frame = responses.assign(cell=cell_column(responses, cell_of))
@@ -77,15 +52,15 @@ def test_estimates_and_ses_match_r(fixture, reference):
     assert result["design"]["weighting"] == "poststratification"
     compared = 0
     for row in reference.itertuples():
-        got = _entry(result, row.by, row.key, row.estimand)
+        got = r_entry(result, row.by, row.key, row.estimand)
         if got is None:
             continue
         score = row.estimand.endswith(":score")
         # mean_score is on 1..5, R's z on 0..1: 1 + 4 z.
         est = (got["estimate"] - 1) / 4 if score else got["estimate"]
         se = got["se"] / 4 if score else got["se"]
-        assert _close(est, row.estimate), row
-        assert _close(se, row.se), row
+        assert close_to_r(est, row.estimate), row
+        assert close_to_r(se, row.se), row
         if not score:
             assert got["df"] == row.df and got["n"] == row.n, row
         compared += 1

@@ -15,11 +15,9 @@ import pytest
 
 from analysis import AnalysisInputError, analyze, read_responses
 from survey.reports.weighting import cell_column, collapse, coverage
-from tests.analysis.support import ref_questionnaire
-from tests.reports.test_collapsed_reference import _entry
+from tests.analysis.support import R_TOL, close_to_r, r_entry, ref_questionnaire
 
 REFERENCE = Path(__file__).parent / "reference"
-TOL = 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +36,6 @@ def fixture():
 def reference() -> pd.DataFrame:
     ref = pd.read_csv(REFERENCE / "domains_reference.csv", keep_default_na=False)
     return ref.astype({"domain": str, "by": str, "key": str})
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= TOL * max(abs(b), 1.0)
 
 
 def test_uncovered_months_are_absorbed_and_unanswered_desks_reported(fixture):
@@ -94,14 +88,14 @@ def test_domain_estimates_and_ses_match_r(fixture, reference, domain, column, va
     rows = reference[reference["domain"] == domain]
     compared = 0
     for row in rows.itertuples():
-        got = _entry(result, row.by, row.key, row.estimand)
+        got = r_entry(result, row.by, row.key, row.estimand)
         if got is None:
             continue
         score = row.estimand.endswith(":score")
         est = (got["estimate"] - 1) / 4 if score else got["estimate"]
         se = got["se"] / 4 if score else got["se"]
-        assert _close(est, row.estimate), row
-        assert _close(se, row.se), row
+        assert close_to_r(est, row.estimate), row
+        assert close_to_r(se, row.se), row
         if not score:
             assert got["df"] == row.df and got["n"] == row.n, row
         compared += 1
@@ -117,11 +111,11 @@ def test_the_whole_sample_matches_r(fixture, reference):
     frame, table, _desks, _cov = fixture
     result = analyze(frame, ref_questionnaire(), volumes=table)
     for row in reference[reference["domain"] == ""].itertuples():
-        got = _entry(result, "", "", row.estimand)
+        got = r_entry(result, "", "", row.estimand)
         score = row.estimand.endswith(":score")
         est = (got["estimate"] - 1) / 4 if score else got["estimate"]
         se = got["se"] / 4 if score else got["se"]
-        assert _close(est, row.estimate) and _close(se, row.se), row
+        assert close_to_r(est, row.estimate) and close_to_r(se, row.se), row
 
 
 def test_the_domain_is_a_row_of_the_unfiltered_breakdown(fixture):
@@ -131,7 +125,7 @@ def test_the_domain_is_a_row_of_the_unfiltered_breakdown(fixture):
     dom = analyze(frame, q, volumes=table, by=["sector"], domain=frame["sector"] == "S2")
     row = next(e for e in full["groups"]["sector"] if e["key"] == "S2")
     for key in ("estimate", "se", "ci_low", "ci_high", "df", "n"):
-        assert dom["overall"][key] == pytest.approx(row["overall"][key], abs=TOL), key
+        assert dom["overall"][key] == pytest.approx(row["overall"][key], abs=R_TOL), key
 
 
 def test_a_domain_must_be_true_or_false_per_response(fixture):

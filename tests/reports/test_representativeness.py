@@ -21,17 +21,12 @@ from survey.reports.dashboard import ranking
 from survey.reports.frame import read_frame
 from survey.reports.xlsx import SHEETS
 from survey.services.access import SystemActor
-from tests.analysis.support import ref_questionnaire
+from tests.analysis.support import close_to_r, ref_questionnaire
 from tests.support import PERIOD, TODAY, pdf_text, run_report
 
 CLI = SystemActor()
 UNIT = "KH-CAMRANH"
 REFERENCE = Path(__file__).parent / "reference"
-TOL = 1e-9
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= TOL * max(abs(b), 1.0)
 
 
 def _sector_counts(db, unit: str = UNIT) -> pd.Series:
@@ -299,7 +294,7 @@ def test_sector_raking_matches_r():
             got_s = scope["overall_item"]
         else:
             got_s = next(c for c in scope["criteria"] if c["code"] == base.split(":")[1])
-        assert _close(got_s["estimate"], row.estimate), row
-        assert _close(got_s["se"], row.se), row
+        assert close_to_r(got_s["estimate"], row.estimate), row
+        assert close_to_r(got_s["se"], row.se), row
         compared += 1
     assert compared >= 20
