@@ -43,6 +43,7 @@ from survey.reports.weighting import (
     CellTreatment,
     Coverage,
     coverage_notes,
+    design_strata,
     weighting,
     with_names,
 )
@@ -187,6 +188,7 @@ def build_for(
         population=float(volumes["volume"].sum()) if len(volumes) else None,
         closed=sel.closed,
         domain=domain,
+        strata=design_strata(weights.table),
     )
     if sel.fallback:
         notes.append(

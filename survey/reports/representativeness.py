@@ -17,6 +17,7 @@ from analysis import ConvergenceError, analyze
 from questionnaires.model import Questionnaire
 from survey.reports.frame import Labels
 from survey.reports.notes import Note
+from survey.reports.weighting import design_strata
 
 UNIT_SECTOR = "unit_sector"  # the frame column of the sector margin
 REST = "_REST"  # a unit's responses without a sector, or of a sector without a volume
@@ -177,7 +178,13 @@ def converging(
         return None, []
     units = ", ".join(labels.units.get(u) or u for u in margin.units)
     try:
-        analyze(frame, questionnaire, volumes=table, margins=[margin.table])
+        analyze(
+            frame,
+            questionnaire,
+            volumes=table,
+            margins=[margin.table],
+            strata=design_strata(table),
+        )
     except ConvergenceError:
         return None, [Note("sector_margin_failed", {"units": units})]
     return margin, [Note("sector_margin", {"units": units, "n": margin.n_rest})]
@@ -205,5 +212,9 @@ def sensitivity(
         out = analyze(rows, questionnaire, domain=domain, **weighting)
         return out["overall"]["estimate"]
 
-    cells_only = overall([UNIT_SECTOR], volumes=table) if margin is not None else None
+    cells_only = (
+        overall([UNIT_SECTOR], volumes=table, strata=design_strata(table))
+        if margin is not None
+        else None
+    )
     return Sensitivity(result["overall"]["estimate"], overall(["cell", UNIT_SECTOR]), cells_only)

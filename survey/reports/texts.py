@@ -114,13 +114,13 @@ NOTES = {
 # in plain Vietnamese, without the estimator's own vocabulary.
 ANALYSIS_NOTES = {
     "lonely_psu": N_(
-        "%(strata)d quầy chỉ có phiếu trong một ngày của kỳ báo cáo (một đơn vị mẫu sơ cấp): "
-        "độ dao động của các quầy này được ước lượng bằng cách so với mức chung của toàn "
-        "mẫu, nên khoảng tin cậy thận trọng hơn."
+        "%(strata)d tầng mẫu (quầy, hoặc quầy trong một tháng khi có gia quyền) chỉ có phiếu "
+        "trong một ngày: độ dao động của các tầng này được ước lượng bằng cách so với mức "
+        "chung của toàn mẫu, nên khoảng tin cậy thận trọng hơn."
     ),
     "lonely_psu_bootstrap": N_(
-        "%(strata)d quầy chỉ có phiếu trong một ngày của kỳ báo cáo (một đơn vị mẫu sơ cấp): "
-        "phương pháp tái chọn mẫu không đo được độ dao động của các quầy này."
+        "%(strata)d tầng mẫu (quầy, hoặc quầy trong một tháng khi có gia quyền) chỉ có phiếu "
+        "trong một ngày: phương pháp tái chọn mẫu không đo được độ dao động của các tầng này."
     ),
     "unused_volumes": N_(
         "Số lượng hồ sơ của %(n)d nhóm gia quyền không có phiếu nào không được tính vào "
@@ -379,10 +379,13 @@ def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list
     lines.extend(coverage_lines(report, locale, _))
     lines.append(
         _(
-            "Khoảng tin cậy %(level)s được tính có xét đến thiết kế mẫu (phân tầng theo quầy, "
-            "cụm là các phiếu của một quầy trong một ngày, phương pháp tuyến tính hóa Taylor) "
-            "và qua phép biến đổi logit, nên luôn nằm trong khoảng 0–100%%.",
+            "Khoảng tin cậy %(level)s được tính có xét đến thiết kế mẫu (%(strata)s, cụm là "
+            "các phiếu của một quầy trong một ngày, phương pháp tuyến tính hóa Taylor, bậc tự "
+            "do Satterthwaite) và qua phép biến đổi logit, nên luôn nằm trong khoảng 0–100%%.",
             level=f.pct(r["level"], locale, 0),
+            strata=_("phân tầng theo quầy và tháng")
+            if report.weighted
+            else _("phân tầng theo quầy"),
         )
     )
     lines.append(

@@ -365,3 +365,15 @@ def cell_column(frame: pd.DataFrame, cell_of: dict[tuple[str, str], str]) -> pd.
     )
     # Only flagged responses (dropped before weighting) have no cell; any label will do.
     return cells.where(cells != "", "excluded")
+
+
+def design_strata(table: pd.DataFrame | None) -> tuple[str, ...]:
+    """The strata of a report's design: its post-strata when weighted, else desks.
+
+    Each survey day (the PSU) lies in one desk-month and so in one post-stratum,
+    which makes the post-strata a valid stratification.  Declaring them the
+    strata takes the day-to-day variance within each desk-month as the sampling
+    variance, where desk strata with post-strata inside understate it (issue 15;
+    docs/method.md, "Intervals and degrees of freedom").
+    """
+    return ("cell",) if table is not None else ("desk",)

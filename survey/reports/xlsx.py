@@ -346,8 +346,10 @@ def _method(wb: Workbook, report: Report) -> None:
     _append(
         ws,
         [
-            f"Thiết kế mẫu: {d['n_strata']} tầng (quầy), {d['n_psu']} đơn vị mẫu sơ cấp "
-            f"(quầy × ngày), bậc tự do {d['df']} (số đơn vị mẫu sơ cấp trừ số tầng)."
+            f"Thiết kế mẫu: {d['n_strata']} tầng "
+            f"({'quầy × tháng' if report.weighted else 'quầy'}), {d['n_psu']} đơn vị mẫu "
+            f"sơ cấp (quầy × ngày), bậc tự do của thiết kế {d['df']} (số đơn vị mẫu sơ cấp "
+            "trừ số tầng); khoảng tin cậy dùng bậc tự do Satterthwaite của từng ước lượng."
         ],
     )
     for row in ws.iter_rows(min_row=2):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import analyze, read_responses
-from survey.reports.weighting import cell_column, collapse
+from survey.reports.weighting import cell_column, collapse, design_strata
 from tests.analysis.support import close_to_r, r_entry, ref_questionnaire
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -23,9 +23,8 @@ def fixture():
     return responses, cell_of, table, desks
 
 
-@pytest.fixture(scope="module")
-def reference() -> pd.DataFrame:
-    ref = pd.read_csv(REFERENCE / "collapsed_reference.csv", keep_default_na=False)
+def reference(file: str) -> pd.DataFrame:
+    ref = pd.read_csv(REFERENCE / file, keep_default_na=False)
     return ref.astype({"by": str, "key": str})
 
 
@@ -45,13 +44,22 @@ def test_the_cells_are_r_s(fixture):
     }
 
 
-def test_estimates_and_ses_match_r(fixture, reference):
+@pytest.mark.parametrize(
+    "file, strata",
+    [
+        ("collapsed_reference.csv", ("desk",)),
+        # The reports' design: the post-strata as strata.
+        ("collapsed_reference_cell_strata.csv", design_strata(pd.DataFrame())),
+    ],
+)
+def test_estimates_and_ses_match_r(fixture, file, strata):
     responses, cell_of, table, _desks = fixture
     frame = responses.assign(cell=cell_column(responses, cell_of))
-    result = analyze(frame, ref_questionnaire(), volumes=table, by=["desk", "unit"])
+    result = analyze(frame, ref_questionnaire(), volumes=table, by=["desk", "unit"], strata=strata)
     assert result["design"]["weighting"] == "poststratification"
+    assert result["design"]["strata"] == list(strata)
     compared = 0
-    for row in reference.itertuples():
+    for row in reference(file).itertuples():
         got = r_entry(result, row.by, row.key, row.estimand)
         if got is None:
             continue

@@ -180,7 +180,7 @@ def test_no_english_or_r_vocabulary_on_staff_pages_and_files(analyst):
     _html, doc = report(analyst, TWO_DAYS)
     assert {"code": "lonely_psu", "params": {"strata": 2}} in doc["design"]["notes"]
     text = visible(_html)
-    assert "2 quầy chỉ có phiếu trong một ngày của kỳ báo cáo" in text
+    assert "2 tầng mẫu (quầy, hoặc quầy trong một tháng khi có gia quyền) chỉ có phiếu" in text
     assert "đơn vị mẫu sơ cấp (quầy × ngày)" in text  # the rule, in the method section
 
 

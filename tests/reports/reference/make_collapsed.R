@@ -25,7 +25,8 @@
 #   - a desk with no volume at all: one cell "desk|mean", population = its respondents x
 #     (sum of the populations above / their respondents), i.e. the mean weight.
 # Design: svydesign(ids = ~psu, strata = ~desk, nest = TRUE, weights = ~one) with
-# psu = desk x day, then postStratify(design, ~cell, cells). Estimands as in
+# psu = desk x day, then postStratify(design, ~cell, cells); and the same with
+# strata = ~cell (the reports' design, collapsed_reference_cell_strata.csv). Estimands as in
 # tests/analysis/reference/make_reference.R (questionnaire "ref": A = A1, A2; B = B1,
 # B2, B3 (item weights 1, 1, 2), weight 2; C = C1; overall item HL): svycontrast() of
 # svytotal() of a (answered), y (answer >= 4) and z ((answer - 1) / 4).
@@ -129,17 +130,25 @@ estimate_all <- function(des, by, key) {
              se = SE(con), df = degf(des), n = n)
 }
 
-des0 <- svydesign(ids = ~psu, strata = ~desk, nest = TRUE, weights = ~one, data = d)
-des <- postStratify(des0, ~cell, cells)
-res <- list(estimate_all(des, "", ""))
-for (by in c("desk", "unit")) {
-  for (key in sort(unique(d[[by]]))) {
-    res[[length(res) + 1]] <- estimate_all(des[des$variables[[by]] == key, ], by, key)
+write_reference <- function(des, file) {
+  res <- list(estimate_all(des, "", ""))
+  for (by in c("desk", "unit")) {
+    for (key in sort(unique(d[[by]]))) {
+      res[[length(res) + 1]] <- estimate_all(des[des$variables[[by]] == key, ], by, key)
+    }
   }
+  ref <- do.call(rbind, res)
+  num <- sapply(ref, is.numeric)
+  ref[num] <- lapply(ref[num], function(x) format(x, digits = 17, scientific = FALSE, trim = TRUE))
+  write.csv(ref, file, row.names = FALSE, quote = FALSE)
+  nrow(ref)
 }
-ref <- do.call(rbind, res)
-num <- sapply(ref, is.numeric)
-ref[num] <- lapply(ref[num], function(x) format(x, digits = 17, scientific = FALSE, trim = TRUE))
-write.csv(ref, "collapsed_reference.csv", row.names = FALSE, quote = FALSE)
-cat(sprintf("%d responses, %d cells, %d reference rows; %s, survey %s\n", nrow(d),
-            nrow(cells), nrow(ref), R.version.string, as.character(packageVersion("survey"))))
+
+des0 <- svydesign(ids = ~psu, strata = ~desk, nest = TRUE, weights = ~one, data = d)
+n_ref <- write_reference(postStratify(des0, ~cell, cells), "collapsed_reference.csv")
+# The reports' design (survey.reports.weighting.design_strata): every survey day lies
+# in one post-stratum, so the post-strata are the strata.
+des0 <- svydesign(ids = ~psu, strata = ~cell, nest = TRUE, weights = ~one, data = d)
+invisible(write_reference(postStratify(des0, ~cell, cells), "collapsed_reference_cell_strata.csv"))
+cat(sprintf("%d responses, %d cells, %d reference rows per design; %s, survey %s\n", nrow(d),
+            nrow(cells), n_ref, R.version.string, as.character(packageVersion("survey"))))
