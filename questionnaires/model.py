@@ -38,6 +38,11 @@ class Item:
     weight: float = 1.0
     allow_na: bool = True
     required: bool = True
+    # Known only once the case is resolved ("Hồ sơ được giải quyết đúng hẹn"):
+    # a form filled in at the desk pre-selects "Không áp dụng"; a case link,
+    # answered later, asks it normally.  When it is asked, not what it asks:
+    # left out of the content hash (see serialize.ANNOTATIONS).
+    after_result: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,12 @@ class Questionnaire:
         if self.overall_item is not None:
             codes.append(self.overall_item.code)
         return codes
+
+    def item_numbers(self) -> dict[str, int]:
+        """Each item's number as the citizen sees it ("câu 5"): page order, from 1,
+        the overall item last.  Progress ("Câu 5/24") and the error summary
+        ("câu 15, câu 24") both use it, so they never disagree."""
+        return {code: k for k, code in enumerate(self.all_item_codes(), start=1)}
 
     def criterion_of(self, item_code: str) -> Criterion | None:
         for c in self.criteria:

@@ -15,6 +15,7 @@ _LABELS = {
         "mean": "điểm trung bình",
         "weight": "trọng số",
         "na": "có thể chọn Không áp dụng",
+        "after_result": "hỏi khi đã có kết quả (tại quầy: chọn sẵn Không áp dụng)",
         "optional": "không bắt buộc",
         "overall": "Câu hỏi chung (báo cáo riêng, không tính vào chỉ số tổng hợp)",
         "demographics": "Thông tin người trả lời (không bắt buộc)",
@@ -28,6 +29,7 @@ _LABELS = {
         "mean": "mean score",
         "weight": "weight",
         "na": "N/A allowed",
+        "after_result": "asked once the result is known (at the desk: N/A pre-selected)",
         "optional": "optional",
         "overall": "Overall item (reported alone, not part of the composite index)",
         "demographics": "About the respondent (optional)",
@@ -47,6 +49,8 @@ def _item_line(item: Item, lang: str, labels: dict[str, str]) -> str:
         notes.append(f"{labels['weight']} {_number(item.weight)}")
     if item.allow_na:
         notes.append(labels["na"])
+    if item.after_result:
+        notes.append(labels["after_result"])
     if not item.required:
         notes.append(labels["optional"])
     suffix = f"  [{'; '.join(notes)}]" if notes else ""

@@ -40,7 +40,7 @@ _POINT_KEYS = ("value", "label")
 _CRITERION_REQUIRED = ("code", "name")
 _CRITERION_OPTIONAL = ("weight", "items")
 _ITEM_REQUIRED = ("code", "text")
-_ITEM_OPTIONAL = ("weight", "allow_na", "required")
+_ITEM_OPTIONAL = ("weight", "allow_na", "required", "after_result")
 _DEMOGRAPHIC_KEYS = ("code", "label", "choices")
 _CHOICE_KEYS = ("code", "label")
 
@@ -186,7 +186,22 @@ def _item(raw: Any, path: str, p: _Problems) -> Item | None:
     weight = _weight(table.get("weight", 1.0), f"{path}.weight", p)
     allow_na = _bool(table.get("allow_na", True), f"{path}.allow_na", p)
     required = _bool(table.get("required", True), f"{path}.required", p)
-    return Item(code=code, text=text, weight=weight, allow_na=allow_na, required=required)
+    after_result = _bool(table.get("after_result", False), f"{path}.after_result", p)
+    if after_result and allow_na is False:
+        # At the desk the form pre-selects "Không áp dụng" for it: it must exist.
+        p.add(
+            f"{path}.after_result",
+            "an item asked only after the result (after_result = true) must allow "
+            '"Không áp dụng" (allow_na = true)',
+        )
+    return Item(
+        code=code,
+        text=text,
+        weight=weight,
+        allow_na=allow_na,
+        required=required,
+        after_result=bool(after_result),
+    )
 
 
 def _scale(raw: Any, p: _Problems) -> Scale | None:
@@ -349,6 +364,12 @@ def build(raw: Any, source: str) -> Questionnaire:
     overall_item = None
     if table.get("overall_item") is not None:
         overall_item = _item(table["overall_item"], "overall_item", p)
+        if (
+            isinstance(table["overall_item"], Mapping)
+            and table["overall_item"].get("after_result") is True
+        ):
+            # Reported on its own from every response: never skipped at the desk.
+            p.add("overall_item.after_result", "not allowed on the overall item")
         registry.claim(table["overall_item"], "overall_item", "overall_item")
     demographics = _demographics(table.get("demographics", []), p)
 

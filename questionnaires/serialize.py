@@ -16,14 +16,23 @@ def _text(text: Mapping[str, str]) -> dict[str, str]:
     return {loc: text[loc] for loc in LOCALES if loc in text}
 
 
+# Item keys that say when an item is asked, not what it asks or how it is
+# scored.  The content hash leaves them out, so annotating a published version
+# is not a new version (see docs/questionnaires.md).
+ANNOTATIONS = ("after_result",)
+
+
 def _item(item: Item) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "code": item.code,
         "text": _text(item.text),
         "weight": item.weight,
         "allow_na": item.allow_na,
         "required": item.required,
     }
+    if item.after_result:  # only when set: unannotated forms serialise as before
+        out["after_result"] = True
+    return out
 
 
 def to_dict(q: Questionnaire) -> dict[str, Any]:
@@ -70,8 +79,16 @@ def content_hash(q: Questionnaire) -> str:
 
     Weights are floats after loading, so "1" and "1.0" in a file hash alike;
     any change to wording, codes, weights, flags or order changes the hash.
+    Annotations (``ANNOTATIONS``) do not.
     """
+    data = to_dict(q)
+    items = [it for c in data["criteria"] for it in c["items"]]
+    if data["overall_item"] is not None:
+        items.append(data["overall_item"])
+    for item in items:
+        for key in ANNOTATIONS:
+            item.pop(key, None)
     canonical = json.dumps(
-        to_dict(q), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

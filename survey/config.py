@@ -69,6 +69,11 @@ DEFAULTS: dict[str, Any] = {
     "STAFF_SESSION_HOURS": 8,
     # Dashboard exports of more responses than this run as background jobs.
     "REPORTS_INLINE_MAX_RESPONSES": 20_000,
+    # The privacy page: who controls the survey data (the unit, e.g. "UBND
+    # phường ..."), and where a citizen asks about it (address, phone, email).
+    # Empty: the page names the unit of the desk, or the desk's agency in general.
+    "DATA_CONTROLLER": "",
+    "PRIVACY_CONTACT": "",
 }
 
 # Where create_app keeps the Settings (``app.extensions``).
@@ -97,6 +102,8 @@ class Settings:
     STAFF_IDLE_MINUTES: int
     STAFF_SESSION_HOURS: int
     REPORTS_INLINE_MAX_RESPONSES: int
+    DATA_CONTROLLER: str
+    PRIVACY_CONTACT: str
 
     def as_mapping(self) -> Mapping[str, Any]:
         """A read-only ``{KEY: value}`` view (``app.config["SURVEY"]``)."""

@@ -17,19 +17,19 @@ def select_locale() -> str:
     return settings().DEFAULT_LOCALE
 
 
+def remember(response, lang: str, secure: bool) -> None:
+    """Keep a language chosen on a page (the form's own switch) for later pages."""
+    response.set_cookie(
+        COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=secure
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _remember_locale(response):
         wanted = request.args.get("lang")
         if wanted in LOCALES and request.cookies.get(COOKIE) != wanted:
-            response.set_cookie(
-                COOKIE,
-                wanted,
-                max_age=365 * 24 * 3600,
-                samesite="Lax",
-                httponly=True,
-                secure=app.config["SESSION_COOKIE_SECURE"],
-            )
+            remember(response, wanted, app.config["SESSION_COOKIE_SECURE"])
         return response
 
     @app.before_request

@@ -33,6 +33,15 @@ class SplitSessionInterface(SecureCookieSessionInterface):
     def get_cookie_samesite(self, app: Flask) -> str | None:
         return "Strict" if _staff_request() else super().get_cookie_samesite(app)
 
+    def save_session(self, app: Flask, session, response) -> None:
+        super().save_session(app, session, response)
+        # "Vary: Cookie" keeps shared caches from serving one citizen's page to
+        # another; a private response never reaches one.  In the browser's own
+        # cache it would only make Back miss (the session changes on every
+        # submission) and ask "Confirm Form Resubmission" for a form sent back.
+        if not _staff_request() and response.cache_control.private:
+            response.vary.discard("Cookie")
+
 
 def init_app(app: Flask) -> None:
     app.session_interface = SplitSessionInterface()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from survey.cli import cli
@@ -66,12 +67,32 @@ def with_demo(url: str) -> None:
     database.dispose()
 
 
+class BrowserLikeClient(FlaskClient):
+    """Follows the 303 that ends a citizen's POST (post/redirect/get) with a GET,
+    as every browser does, so a test sees the page the citizen sees.  Pass
+    ``follow_redirects=False`` to look at the redirect itself; staff POSTs
+    (302 and their Location) are left as they are."""
+
+    def open(self, *args, follow_redirects=None, **kwargs):
+        path = args[0] if args and isinstance(args[0], str) else kwargs.get("path", "")
+        citizen_post = kwargs.get("method") == "POST" and CITIZEN_POST.match(path) is not None
+        resp = super().open(*args, follow_redirects=bool(follow_redirects), **kwargs)
+        if follow_redirects is None and citizen_post and resp.status_code == 303:
+            return super().open(resp.headers["Location"], method="GET")
+        return resp
+
+
+CITIZEN_POST = re.compile(r"(https?://[^/]+)?/(s|l)/")
+
+
 def make_app(url: str, **overrides):
     from survey import create_app
 
     config = {"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": TEST_SECRET}
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = BrowserLikeClient
+    return app
 
 
 # --- staff ------------------------------------------------------------------------
@@ -134,13 +155,16 @@ def audit_events(db, action: str) -> list[AuditEvent]:
 
 
 # --- the public survey --------------------------------------------------------------
-DESK = demo_code("tt-datdai")  # standard questionnaire
-SHORT_DESK = demo_code("nt-1")  # short questionnaire
+DESK = demo_code("tt-datdai")  # short questionnaire: the default form
+SHORT_DESK = demo_code("nt-1")  # short questionnaire, its own choice
+# Standard questionnaire: its unit, Phường Cam Ranh, chose it (demo.UNIT_FORMS);
+# a desk of two sectors, so its form asks which one (an optional question).
+STANDARD_DESK = demo_code("cr-1")
 
 
 def form_of(client, code=DESK):
     """A form for a new evaluation (``?moi=1``: not a reload of the last one)."""
-    resp = client.get(f"/s/{code}?moi=1")
+    resp = client.get(f"/s/{code}?moi=1", follow_redirects=True)
     html = resp.get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     sid = re.search(r'name="sid" value="([^"]+)"', html).group(1)

@@ -216,6 +216,17 @@ def snapshot(db) -> dict:
     return out
 
 
+def _kiosk_device(session) -> int:
+    """A registered tablet of desk cr-1 (revoking it is a state change too)."""
+    from survey.models import KioskDevice
+
+    desk = session.scalar(select(Desk.id).where(Desk.code == demo_code("cr-1")))
+    device = KioskDevice(desk_id=desk, label="Máy tính bảng", token_hash="0" * 64)
+    session.add(device)
+    session.flush()
+    return device.id
+
+
 @pytest.fixture
 def walk(demo_app, demo_db):
     """An id for every URL argument (the test signs in as an admin of the whole province)."""
@@ -228,6 +239,7 @@ def walk(demo_app, demo_db):
             "sector_id": s.scalar(select(Sector.id).order_by(Sector.id)),
             "group_id": s.scalar(select(SectorGroup.id).order_by(SectorGroup.id)),
             "comment_id": s.scalar(select(Comment.id).order_by(Comment.id)),
+            "device_id": _kiosk_device(s),
             "code": DESK,
             "token": _link_path(case="CASE-WALK")[3:],
         }
@@ -249,6 +261,7 @@ def walk(demo_app, demo_db):
         "confirm": "mat-khau-moi-rat-dai-01",
         "token": "not-a-staged-upload",
         "status": "resolved",
+        "label": "Máy tính bảng quầy 1",
     }
     return args, form
 

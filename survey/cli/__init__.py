@@ -17,6 +17,7 @@ from survey.cli import (
     demo,
     desks,
     posters,
+    privacy,
     questionnaires,
     reports,
     targets,
@@ -49,6 +50,7 @@ for _command in (
     targets.targets_group,
     *analysis.COMMANDS,
     reports.report,
+    privacy.privacy_group,
 ):
     cli.add_command(_command)
 

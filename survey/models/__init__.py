@@ -2,6 +2,8 @@
 
 from survey.models.apikey import ApiKey
 from survey.models.audit import AuditEvent
+from survey.models.hash_key import HashKey
+from survey.models.kiosk import KioskDevice
 from survey.models.org import Desk, DeskCodeHistory, DeskSector, Sector, SectorGroup, Unit
 from survey.models.planning import Target, Volume
 from survey.models.questionnaire import QuestionnaireVersion
@@ -17,6 +19,8 @@ __all__ = [
     "Desk",
     "DeskSector",
     "DeskCodeHistory",
+    "KioskDevice",
+    "HashKey",
     "QuestionnaireVersion",
     "Response",
     "Sector",

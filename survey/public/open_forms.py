@@ -2,9 +2,14 @@
 
 Browsers often re-fetch a form on "back" instead of restoring it, which would
 hand out a new submission id and turn a back-and-resubmit into a second
-response. So the session remembers, per desk, the id it was given: a reload or
-a back navigation gets the same id (a resubmit is then a replay), until the
-citizen explicitly starts a new evaluation or the remembered one is old.
+response. So the session remembers, per desk (per case for a case link), the
+id it was given: a reload or a back navigation gets the same id. Once that id
+is stored the desk's page says so ("đã gửi lúc 14:27") instead of showing a
+form that could not be stored, until the citizen explicitly starts a new
+evaluation or ``FRESH_SECONDS`` have passed.
+
+``thanks`` points the GET thanks page (post/redirect/get) at the submission it
+thanks for.
 
 The session also holds a random *binding* value that every submission id
 issued to this browser is signed with, so an id copied out of one browser's
@@ -20,6 +25,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 KEY = "sv_forms"
+THANKS_KEY = "sv_t"
 BINDING_KEY = "sv_b"
 KEEP = 5  # desks remembered per browser
 FRESH_SECONDS = 30 * 60  # after this a submitted form no longer blocks a new one
@@ -39,6 +45,24 @@ def remember(cookie: MutableMapping[str, Any], desk_code: str, sid: str, done: b
     while len(forms) > KEEP:
         forms.pop(next(iter(forms)))
     cookie[KEY] = forms
+
+
+def link_key(case_hash: str) -> str:
+    """The entry of a case link: its own, so a desk's QR form never blocks it."""
+    return "L" + case_hash[:16]
+
+
+def thank_for(cookie: MutableMapping[str, Any], desk_code: str, sid: str) -> None:
+    cookie[THANKS_KEY] = {"desk": desk_code, "sid": sid}
+
+
+def thanked(cookie: MutableMapping[str, Any], desk_code: str) -> str | None:
+    """The submission id the thanks page of this desk is for, if any."""
+    entry = cookie.get(THANKS_KEY)
+    if isinstance(entry, dict) and entry.get("desk") == desk_code:
+        sid = entry.get("sid")
+        return sid if isinstance(sid, str) else None
+    return None
 
 
 def binding(cookie: MutableMapping[str, Any], create: bool = False) -> str | None:

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, g, make_response, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as session_cookie
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import ValidationError, generate_csrf, validate_csrf
 
-from survey import keys
+from survey import clock, i18n, keys
 from survey.config import settings
 from survey.extensions import csrf, limiter
-from survey.public import bp, limits, open_forms, page_cache
-from survey.services import links, public_desks, submission
+from survey.i18n import LOCALES
+from survey.public import bp, form_errors, kiosk, limits, open_forms, page_cache
+from survey.services import kiosks, links, public_desks, submission
 from survey.services.form_check import (
     MAX_COMMENT,
     CheckedForm,
@@ -61,10 +74,11 @@ def _render_form(
     values=None,
     checked=None,
     status=200,
-    submitted_at=None,
     sectors=(),
     wait=None,
+    channel="qr",
 ):
+    errors = checked.errors if checked else {}
     resp = make_response(
         render_template(
             "public/survey.html",
@@ -73,17 +87,23 @@ def _render_form(
             q=q,
             sectors=sectors,
             lang=g.lang,
+            other_lang="en" if g.lang == "vi" else "vi",
             sid=sid,
             values=values or {},
-            errors=checked.errors if checked else {},
+            errors=errors,
+            summary=form_errors.summary(q, errors, values or {}),
             form_errors=checked.form_errors if checked else [],
-            submitted_at=submitted_at,
             wait=wait,
+            channel=channel,
         ),
         status,
     )
-    # Back-and-forward keeps the same page (and so the same submission id).
-    resp.headers["Cache-Control"] = "private, no-cache"
+    # A form fetched by GET is never restored from the browser's cache: after a
+    # submission, Back asks the server again and gets "đã gửi lúc …".  A form
+    # sent back by a POST (errors, the language switch) may be kept for Back:
+    # no-store there would make Back from the thanks page ask "Confirm Form
+    # Resubmission"; sending that copy again gets "đã gửi lúc …", never thanks.
+    resp.headers["Cache-Control"] = "no-store" if request.method == "GET" else "private, no-cache"
     if limits.device_id() is None:  # none yet, or not one of ours: a signed one
         resp.set_cookie(
             limits.DEVICE_COOKIE,
@@ -113,35 +133,97 @@ def _keys() -> list[str]:
     return keys.verification_keys(settings())
 
 
-def _new_sid(desk) -> str:
+def _entry_key(desk, link: links.Claims | None) -> str:
+    return desk.code if link is None else open_forms.link_key(link.case_hash)
+
+
+def _new_sid(desk, link: links.Claims | None = None) -> str:
     sid = submission.issue_submission_id(
         settings().SECRET_KEY, open_forms.binding(session_cookie, create=True)
     )
-    open_forms.remember(session_cookie, desk.code, sid, done=False)
+    open_forms.remember(session_cookie, _entry_key(desk, link), sid, done=False)
     return sid
 
 
 def _show_form(desk, action: str, link: links.Claims | None):
     if desk.questionnaire is None:
         abort(503)
-    entry = None if request.args.get("moi") else open_forms.current(session_cookie, desk.code)
-    if entry is not None and not entry["done"]:
+    key = _entry_key(desk, link)
+    if link is None and request.args.get("moi"):
+        # A new evaluation: a fresh id, then the plain desk URL, so that the
+        # history never holds a URL that mints ids (Back after sending it must
+        # find "đã gửi", not another blank form).
+        _new_sid(desk)
+        lang = request.args.get("lang")
+        return redirect(
+            url_for("public.survey_page", code=desk.code, lang=lang if lang in LOCALES else None),
+            303,
+        )
+    entry = open_forms.current(session_cookie, key)
+    tablet = link is None and kiosk.current(desk) is not None
+    if entry is not None and entry["done"]:
+        if not tablet:
+            return _already_sent(desk, _local(datetime.fromtimestamp(entry["at"], ZoneInfo("UTC"))))
+        entry = None  # a desk's tablet: the next citizen gets a fresh form
+    if entry is not None:
         try:  # an id from before a key rotation, or older than its lifetime, is replaced
             submission.verify_submission_id(
                 _keys(), entry["sid"], open_forms.binding(session_cookie)
             )
         except submission.SubmissionIdError:
             entry = None
-    sid = _new_sid(desk) if entry is None else entry["sid"]
-    submitted_at = entry["at"] if entry and entry["done"] else None
+    sid = _new_sid(desk, link) if entry is None else entry["sid"]
     return _render_form(
         desk,
         desk.questionnaire,
         sid=sid,
         action=action,
-        submitted_at=submitted_at,
         sectors=_asked_sectors(desk, link),
+        channel="link" if link is not None else "kiosk" if tablet else "qr",
     )
+
+
+def _local(moment: datetime) -> datetime:
+    """An instant (aware, or naive UTC as stored) in the unit's time zone."""
+    if moment.tzinfo is None:
+        return clock.local_time(moment, settings().TIMEZONE)
+    return moment.astimezone(ZoneInfo(settings().TIMEZONE))
+
+
+def _already_sent(desk, at: datetime | None, *, link: bool = False, status: int = 200):
+    """The desk's page once this browser's evaluation is stored: when it was sent,
+    and one button for a new one. Never a form whose answers would be dropped."""
+    today = clock.local_today(settings().TIMEZONE)
+    resp = make_response(
+        render_template(
+            "public/submitted.html",
+            desk=desk,
+            at=at,
+            today=today,
+            link=link,
+            other_lang="en" if g.lang == "vi" else "vi",
+        ),
+        status,
+    )
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _sent_before(desk, stored, link: links.Claims | None = None):
+    return _already_sent(
+        desk,
+        _local(stored.submitted_at) if stored.submitted_at else None,
+        link=link is not None,
+    )
+
+
+def _in_language(lang: str, render):
+    """``render()`` in ``lang``, remembered for the next pages as ?lang= would be."""
+    g.lang = lang
+    with force_locale(lang):
+        resp = render()
+    i18n.remember(resp, lang, current_app.config["SESSION_COOKIE_SECURE"])
+    return resp
 
 
 def _cross_site() -> bool:
@@ -175,11 +257,11 @@ def _survey_limited(limit):
             _keys(), request.form.get("sid"), open_forms.binding(session_cookie)
         )
     except submission.SubmissionIdError:
-        sid = _new_sid(desk)
+        sid = _new_sid(desk, link)
     else:
         stored = submission.find_by_submission_id(get_session(), sid)
-        if stored is not None and stored.desk_id == desk.id:  # stored before: thanks
-            return _thanks(desk, sid, stored.has_comment)
+        if stored is not None and stored.desk_id == desk.id:  # stored before: say so
+            return _sent_before(desk, stored, link)
     keep = not _cross_site()  # as in _stale_form: another site's answers are not kept
     sectors = _asked_sectors(desk, link)
     checked = check_form(request.form, q, [s.code for s in sectors]) if keep else CheckedForm()
@@ -194,6 +276,7 @@ def _survey_limited(limit):
         status=429,
         sectors=sectors,
         wait=message,
+        channel="qr" if link is None else "link",
     )
     resp.headers["Retry-After"] = str(seconds)
     return resp
@@ -214,13 +297,12 @@ def _comment_limited(limit):
     if stored is None or stored.desk_id != desk.id:
         return None  # only a stored answer is thanked for
     seconds, message = limits.wait(limit)
-    page = render_template(
-        "public/thanks.html",
-        desk=desk,
-        sid=sid,
-        has_comment=False,
+    page = _thanks_page(
+        desk,
+        sid,
         comment_error=message,
         comment=(request.form.get("comment") or "")[:MAX_COMMENT],
+        comment_kind=request.form.get("comment_kind"),
     )
     return make_response(page, 429, {"Retry-After": str(seconds)})
 
@@ -255,10 +337,27 @@ def _submit(desk, action: str, link: links.Claims | None = None):
             action,
             expired=isinstance(exc, submission.SubmissionIdExpired),
             sectors=_asked_sectors(desk, link),
+            link=link,
         )
     except submission.SubmissionIdError:
         abort(400)
     sectors = _asked_sectors(desk, link)
+    channel = "qr" if link is None else "link"
+    if request.form.get("lang") in LOCALES:
+        # The language switch inside the form: the same form in the other
+        # language, every answer kept, nothing checked or stored.
+        return _in_language(
+            request.form["lang"],
+            lambda: _render_form(
+                desk,
+                q,
+                sid=sid,
+                action=action,
+                values=request.form,
+                sectors=sectors,
+                channel=channel,
+            ),
+        )
     checked = check_form(request.form, q, [s.code for s in sectors])
     try:
         validate_csrf(request.form.get("csrf_token"))
@@ -272,7 +371,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         # recognised by the insert itself, so the common path skips this query.
         stored = submission.find_by_submission_id(session, sid)
         if stored is not None:
-            return _thanks(desk, sid, stored.has_comment)
+            return _sent_before(desk, stored, link)
         return _render_form(
             desk,
             q,
@@ -282,6 +381,7 @@ def _submit(desk, action: str, link: links.Claims | None = None):
             checked=checked,
             status=400,
             sectors=sectors,
+            channel=channel,
         )
     ctx = submission.Context(
         desk_id=desk.id,
@@ -299,16 +399,27 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         ctx.case_hash = link.case_hash
         if links.answered_elsewhere(session, link):  # through a link from before a rotation
             return render_template("public/case_done.html", desk=desk), 409
+    tablet = kiosk.current(desk) if link is None else None
+    if tablet is not None:  # the desk's shared tablet: a queue of citizens, one device
+        ctx.channel = "kiosk"
+        ctx.daily_cap = False
+        kiosks.touch(session, tablet)
     try:
         result = submission.store(
             session, ctx, checked, secret, settings().TIMEZONE, settings().BURST_PER_NETWORK
         )
     except submission.CaseAlreadyAnswered:
         return render_template("public/case_done.html", desk=desk), 409
-    return _thanks(desk, sid, result.has_comment)
+    if not result.created:  # this id was stored before: say when, thank for nothing new
+        stored = submission.find_by_submission_id(session, sid)
+        return _sent_before(desk, stored, link)
+    open_forms.remember(session_cookie, _entry_key(desk, link), sid, done=True)
+    open_forms.thank_for(session_cookie, desk.code, sid)
+    # Post/redirect/get: Back and Forward never ask to resend the form.
+    return redirect(url_for("public.thanks", code=desk.code), 303)
 
 
-def _stale_form(desk, q, action: str, *, expired: bool, sectors=()):
+def _stale_form(desk, q, action: str, *, expired: bool, sectors=(), link=None):
     """A submission id this browser was not given, or too old: nothing is stored.
 
     An answer that was stored already (e.g. the session cookie was lost after
@@ -319,7 +430,7 @@ def _stale_form(desk, q, action: str, *, expired: bool, sectors=()):
     posted = request.form.get("sid")
     stored = submission.find_by_submission_id(get_session(), posted)
     if stored is not None and stored.desk_id == desk.id:
-        return _thanks(desk, posted, stored.has_comment, remember=False)
+        return _sent_before(desk, stored, link)
     keep = not _cross_site()
     checked = check_form(request.form, q, [s.code for s in sectors]) if keep else CheckedForm()
     if expired:
@@ -332,12 +443,13 @@ def _stale_form(desk, q, action: str, *, expired: bool, sectors=()):
     return _render_form(
         desk,
         q,
-        sid=_new_sid(desk),
+        sid=_new_sid(desk, link),
         action=action,
         values=request.form if keep else None,
         checked=checked,
         status=400,
         sectors=sectors,
+        channel="qr" if link is None else "link",
     )
 
 
@@ -353,6 +465,8 @@ def _link_or_page(token: str):
     except links.BadToken as exc:
         return None, None, _bad_link(exc)
     desk, page = _desk_or_page(claims.desk)
+    if desk is not None:  # answered at home: the standard form, not the desk's short one
+        desk = links.desk_for_link(get_session(), desk)
     return claims, desk, page
 
 
@@ -379,16 +493,44 @@ def link_submit(token: str):
     return _submit(desk, url_for("public.link_submit", token=token), link=claims)
 
 
-def _thanks(desk, sid: str, has_comment: bool, remember: bool = True):
-    if remember:
-        open_forms.remember(session_cookie, desk.code, sid, done=True)
+def _thanks_page(desk, sid: str, **typed) -> str:
+    """The thanks page with what was typed in its comment form (not cached)."""
+    return render_template(
+        "public/thanks.html",
+        desk=desk,
+        sid=sid,
+        has_comment=False,
+        other_lang="en" if g.lang == "vi" else "vi",
+        **typed,
+    )
+
+
+# A desk's tablet returns to a fresh form this long after the thanks page.
+KIOSK_RESET_SECONDS = 10
+
+
+@bp.get("/s/<code>/cam-on")
+def thanks(code: str):
+    """The GET end of post/redirect/get: thanks for the submission this browser
+    just stored at this desk, and nothing else."""
+    desk, page = _desk_or_page(code)
+    if page:
+        return page
+    sid = open_forms.thanked(session_cookie, desk.code)
+    stored = submission.find_by_submission_id(get_session(), sid) if sid else None
+    if stored is None or stored.desk_id != desk.id:
+        return redirect(url_for("public.survey_page", code=desk.code), 303)
+    tablet = kiosk.current(desk) is not None
     # Rendered once per desk, language and variant: it ends every submission.
     html = page_cache.render(
         "public/thanks.html",
-        (desk.code, desk.unit.code, desk.unit.name, has_comment),
+        (desk.code, desk.unit.code, desk.unit.name, stored.has_comment, tablet),
         {"sid": sid, "csrf_token": generate_csrf()},
         desk=desk,
-        has_comment=has_comment,
+        has_comment=stored.has_comment,
+        other_lang="en" if g.lang == "vi" else "vi",
+        tablet=tablet,
+        reset_seconds=KIOSK_RESET_SECONDS,
     )
     resp = make_response(html)
     resp.headers["Cache-Control"] = "no-store"
@@ -413,20 +555,41 @@ def late_comment(code: str):
     stored = submission.find_by_submission_id(session, sid)
     if stored is None or stored.desk_id != desk.id:
         abort(404)
+    if request.form.get("lang") in LOCALES:  # the switch inside the form keeps the text
+        return _in_language(
+            request.form["lang"],
+            lambda: make_response(
+                _thanks_page(
+                    desk,
+                    sid,
+                    comment=(request.form.get("comment") or "")[:MAX_COMMENT],
+                    comment_kind=request.form.get("comment_kind"),
+                    comment_error=None,
+                )
+            ),
+        )
     checked = check_late_comment(request.form)
     if not checked.ok:
-        return render_template(
-            "public/thanks.html",
-            desk=desk,
-            sid=sid,
-            has_comment=False,
+        return _thanks_page(
+            desk,
+            sid,
             comment_error=next(iter(checked.errors.values())),
             comment=checked.comment[:MAX_COMMENT],
+            comment_kind=request.form.get("comment_kind"),
         ), 400
     submission.add_comment(session, stored.id, checked.comment, checked.comment_kind)
-    return _thanks(desk, sid, True)
+    open_forms.thank_for(session_cookie, desk.code, sid)
+    return redirect(url_for("public.thanks", code=desk.code), 303)
 
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html")
+    # ?d=<desk code>: reached from a desk's form, so name its unit and link back.
+    code = request.args.get("d", "")
+    desk = public_desks.lookup(get_session(), code).desk if code else None
+    return render_template(
+        "public/privacy.html",
+        desk=desk,
+        controller=settings().DATA_CONTROLLER,
+        contact=settings().PRIVACY_CONTACT,
+    )

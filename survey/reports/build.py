@@ -27,7 +27,7 @@ from analysis import analyze
 from analysis.verdict import MIN_RESPONSES
 from questionnaires.model import Questionnaire
 from survey.reports import inputs
-from survey.reports.frame import Labels, Progress, read_frame
+from survey.reports.frame import SURVEY_CHANNEL, Labels, Progress, read_frame
 from survey.reports.inputs import Targets
 from survey.reports.notes import Note
 from survey.reports.representativeness import (
@@ -53,7 +53,10 @@ LEVEL = 0.95
 # Below the minimum design (analysis.verdict: fewer than this many responses, too
 # few days) an estimate is shown greyed with its n, without interval or verdict.
 SMALL_N = MIN_RESPONSES
-BREAKDOWNS = ("unit", "desk", "sector", "sector_group", "month")
+# "survey_channel": how the answers came in (QR at the desk, a per-case link, the
+# desk's tablet, a file import; not the demographic "channel", how the citizen
+# used the service); its labels are survey.reports.texts.CHANNELS.
+BREAKDOWNS = ("unit", "desk", "sector", "sector_group", SURVEY_CHANNEL, "month")
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,10 @@ def build_for(
     A sector or group selection reads and weights the frame of the selection
     without it (``whole_design``) and estimates the domain (``analyze(domain=)``).
     """
-    frame, labels = read_frame(session, whole_design(sel), progress)
+    frame, labels = read_frame(session, whole_design(sel), progress, survey_channel=True)
+    # Only the report's own analyze breaks down by channel; the overall-only checks
+    # (raking, sensitivity) would refuse a column they are not told to use.
+    channels = frame.pop(SURVEY_CHANNEL)
     volumes = inputs.desk_volumes(session, sel)
     targets = inputs.targets_for(session, sel, frame)
     weights = weighting(frame, volumes, sel, labels)
@@ -176,7 +182,7 @@ def build_for(
     if margin is None:  # not used, or raking to it did not converge
         frame = frame.drop(columns=[UNIT_SECTOR], errors="ignore")
     result = analyze(
-        frame,
+        frame.assign(**{SURVEY_CHANNEL: channels}) if SURVEY_CHANNEL in by else frame,
         sel.questionnaire,
         volumes=weights.table,
         margins=[margin.table] if margin is not None else [],

@@ -273,6 +273,7 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
             ranking(report, "desk", _("Quầy"), locale, _),
             ranking(report, "sector_group", _("Nhóm lĩnh vực"), locale, _),
             ranking(report, "sector", _("Lĩnh vực"), locale, _),
+            ranking(report, "survey_channel", _("Kênh đánh giá"), locale, _),
         ],
         "trend_chart": chart,
         "trend": trend_rows,

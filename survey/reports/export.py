@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from survey.reports.build import Report
 from survey.reports.selection import Selection
-from survey.reports.texts import note_text, target_lines
+from survey.reports.texts import channel_label, note_text, target_lines
 
 MIMETYPES = {
     "json": "application/json",
@@ -91,6 +91,10 @@ def to_json(report: Report) -> dict:
                 "desk": report.labels.desks,
                 "sector": report.labels.sectors,
                 "sector_group": report.labels.groups,
+                "survey_channel": {
+                    e["key"]: channel_label(e["key"])
+                    for e in report.result["groups"].get("survey_channel", [])
+                },
             },
             "comments": report.comment_counts,
         },

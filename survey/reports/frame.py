@@ -5,6 +5,10 @@ sector, sector_group, day, excluded, flags, questionnaire`` (the form it
 answered, "standard@1") and one column per item code of the selection's
 questionnaire: by default the union of every form answered, so an item a
 response's form does not ask is "not answered" (0) in its row.
+With ``survey_channel=True`` it also holds ``survey_channel``, how the answers
+came in (qr, link, kiosk, import), for the report's breakdown; not the
+demographic ``channel`` (how the citizen used the service), and not a column
+``analyze`` takes unless told to break down by it.
 The answers are pivoted in SQL (one row per response comes back, not one per
 answer) and read in chunks; item columns are int8 in the encoding
 ``analysis.tidy`` accepts as is (1..5, -1 = N/A, 0 = not answered).
@@ -30,6 +34,7 @@ from survey.reports.selection import Selection, filters
 # Responses without a sector, sectors without a group.  Real codes start with a
 # letter or digit (survey.services.org.sectors.SECTOR_CODE), so this never meets one.
 NONE_CODE = "_NONE"
+SURVEY_CHANNEL = "survey_channel"
 CHUNK = 20_000
 NA_VALUE = -1
 BLANK_VALUE = 0
@@ -134,6 +139,7 @@ def _pivot_statement(sel: Selection, item_codes: list[str], extra: tuple = ()):
         Response.day,
         Response.quality_flags,
         Response.questionnaire_version_id,
+        Response.channel,
         *extra,
     )
     return (
@@ -161,7 +167,18 @@ def iter_chunks(
     extra_columns = extra_columns or {}
     codes = sel.questionnaire.all_item_codes()
     stmt = _pivot_statement(sel, codes, tuple(extra_columns.values()))
-    names = ["_id", "_unit", "_desk", "_sector", "day", "_flags", "_form", *extra_columns, *codes]
+    names = [
+        "_id",
+        "_unit",
+        "_desk",
+        "_sector",
+        "day",
+        "_flags",
+        "_form",
+        "_channel",
+        *extra_columns,
+        *codes,
+    ]
     result = session.execute(stmt.execution_options(yield_per=chunk))
     for part in result.partitions(chunk):
         raw = pd.DataFrame.from_records(part, columns=names)
@@ -183,6 +200,7 @@ def _tidy(raw: pd.DataFrame, lookup: Lookup, extra: list[str], codes: list[str])
             "excluded": raw["_flags"].fillna("").astype(str).ne(""),
             "flags": raw["_flags"].fillna("").astype(str),
             "questionnaire": raw["_form"].map(lookup.forms).fillna("").astype(str),
+            SURVEY_CHANNEL: raw["_channel"].astype(str),
         }
     )
     for name in extra:
@@ -204,6 +222,7 @@ def empty_frame(sel: Selection, extra: list[str] | None = None) -> pd.DataFrame:
             "excluded": pd.Series(dtype=bool),
             "flags": pd.Series(dtype=object),
             "questionnaire": pd.Series(dtype=object),
+            SURVEY_CHANNEL: pd.Series(dtype=object),
         }
     )
     for name in extra or ():
@@ -214,7 +233,11 @@ def empty_frame(sel: Selection, extra: list[str] | None = None) -> pd.DataFrame:
 
 
 def read_frame(
-    session: Session, sel: Selection, progress: Progress | None = None
+    session: Session,
+    sel: Selection,
+    progress: Progress | None = None,
+    *,
+    survey_channel: bool = False,
 ) -> tuple[pd.DataFrame, Labels]:
     """The whole tidy frame (items int8-encoded) and the names of its codes."""
     lookup = Lookup.load(session, sel)
@@ -224,6 +247,8 @@ def read_frame(
         if progress is not None:
             progress(len(part))
     frame = pd.concat(parts, ignore_index=True) if parts else empty_frame(sel)
+    if not survey_channel:
+        frame = frame.drop(columns=[SURVEY_CHANNEL])
     return frame, lookup.labels(frame)
 
 

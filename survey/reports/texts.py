@@ -38,6 +38,13 @@ KINDS = {
     "complaint": N_("Phản ánh"),
 }
 STATUSES = {"new": N_("Mới"), "in_progress": N_("Đang xử lý"), "resolved": N_("Đã xử lý")}
+# Response.channel: how the answers came in (the "survey_channel" breakdown).
+CHANNELS = {
+    "qr": N_("Mã QR tại quầy"),
+    "link": N_("Đường dẫn theo hồ sơ"),
+    "kiosk": N_("Máy tính bảng tại quầy"),
+    "import": N_("Nhập từ tệp"),
+}
 
 
 def _label(messages: dict[str, str], code: str, default: str, _: Gettext) -> str:
@@ -54,6 +61,10 @@ def kind_label(kind: str, _: Gettext = plain) -> str:
 
 def status_label(status: str, _: Gettext = plain) -> str:
     return _label(STATUSES, status, status, _)
+
+
+def channel_label(code: str, _: Gettext = plain) -> str:
+    return _label(CHANNELS, code, code, _)
 
 
 def none_label(name: str, _: Gettext = plain) -> str:
@@ -645,4 +656,6 @@ def group_name(report: Report, name: str, key: str, _: Gettext = plain) -> str:
         return none_label(name, _)
     if name == "month":
         return f.month(date.fromisoformat(key + "-01"), "vi", short=True)
+    if name == "survey_channel":
+        return channel_label(key, _)
     return report.label(name, key)

@@ -36,6 +36,7 @@ SHEETS = {
     "desk": "Quầy",
     "sector": "Lĩnh vực",
     "sector_group": "Nhóm lĩnh vực",
+    "survey_channel": "Kênh đánh giá",
     "month": "Theo tháng",
     "comments": "Ý kiến",
     "method": "Ghi chú phương pháp",
@@ -362,7 +363,7 @@ def render(session: Session, report: Report) -> bytes:
     _summary(wb, report)
     _criteria(wb, report)
     _items(wb, report)
-    for name in ("unit", "desk", "sector", "sector_group", "month"):
+    for name in ("unit", "desk", "sector", "sector_group", "survey_channel", "month"):
         _breakdown(wb, report, name)
     _comments(wb, session, report)
     _method(wb, report)

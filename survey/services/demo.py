@@ -78,6 +78,10 @@ class DemoDesk:
     monthly_volume: int
     quality: float  # desk effect on the latent satisfaction scale
     active: bool = True
+    # The form the desk's generated past responses answered (changing it would
+    # change every report number of the demo).  What it serves from now on is
+    # its unit's choice (UNIT_FORMS) or else the default, the short form
+    # (questionnaires.DEFAULT_FORMS); nt-1 has served the short form all along.
     questionnaire: str = "standard"
 
 
@@ -100,6 +104,10 @@ DESKS = [
     DemoDesk("dk-1", "KH-DIENKHANH", "Bộ phận một cửa xã", ("HO_TICH", "DAT_DAI"), 240, 0.9),
     DemoDesk("cl-1", "KH-CAMLAM", "Bộ phận một cửa xã", ("HO_TICH", "LAO_DONG"), 150, 1.1),
 ]
+
+# Units that chose a form on the staff page; every other desk serves the
+# default (short) form at its QR code.  Case links ask the standard form.
+UNIT_FORMS = {"KH-CAMRANH": "standard"}
 
 DEMO = "Dữ liệu mẫu — "
 # (unit, year, sector group or None, threshold, source)
@@ -208,7 +216,8 @@ def _ensure_questionnaires(session: Session) -> dict[str, tuple[int, Questionnai
 def load_demo(session: Session) -> dict[str, int]:
     """Load the demo data; returns how many rows of each kind were added."""
     added = {"units": 0, "desks": 0, "targets": 0, "volumes": 0, "responses": 0}
-    before_units = len(session.scalars(select(Unit.id)).all())
+    existing_units = set(session.scalars(select(Unit.code)))
+    before_units = len(existing_units)
     ref = _upsert_structure(session)
     units: dict[str, Unit] = ref["units"]  # type: ignore[assignment]
     groups: dict[str, SectorGroup] = ref["groups"]  # type: ignore[assignment]
@@ -260,6 +269,12 @@ def load_demo(session: Session) -> dict[str, int]:
 
     added["volumes"] = _load_volumes(session, desks)
     added["responses"] = _load_responses(session, desks, sectors, questionnaires)
+    # After the responses, which draw from their own seeded stream: choosing
+    # forms changes no past response.  Only on units created now, so that a
+    # second run never undoes a choice made since on the staff page.
+    for code, qid in UNIT_FORMS.items():
+        if code not in existing_units and qid in questionnaires:
+            units[code].questionnaire_version_id = questionnaires[qid][0]
     session.flush()
     return added
 

@@ -25,7 +25,8 @@ COMMENT_KINDS = ("comment", "suggestion", "complaint")
 SECTOR_FIELD = "sector"
 SECTOR_UNKNOWN = "unknown"
 # Fields the page itself adds; anything else unknown is refused.
-FORM_FIELDS = {"csrf_token", "sid", "comment", "comment_kind", "website", SECTOR_FIELD}
+# "lang": the language switch inside the form (survey.i18n), never an answer.
+FORM_FIELDS = {"csrf_token", "sid", "comment", "comment_kind", "website", "lang", SECTOR_FIELD}
 HONEYPOT = "website"
 
 

@@ -23,15 +23,20 @@ import re
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.models import ApiKey, Desk, Response, Sector
+from survey.models import ApiKey, Desk, QuestionnaireVersion, Response, Sector
 from survey.models._types import utcnow
 from survey.services import audit, units
+from survey.services import questionnaires as qsvc
+
+if TYPE_CHECKING:
+    from survey.services.public_desks import PublicDesk
 
 MAX_TTL_DAYS = 180
 DEFAULT_TTL_DAYS = 30
@@ -286,3 +291,18 @@ def sector_id(session: Session, code: str | None) -> int | None:
     if code is None:
         return None
     return session.scalar(select(Sector.id).where(Sector.code == code))
+
+
+def desk_for_link(session: Session, desk: PublicDesk) -> PublicDesk:
+    """The desk as its case links serve it: the standard form where its QR code
+    serves the short one (``questionnaires.for_link``), else the desk unchanged.
+
+    A link is answered at home once the result is known, so the longer form
+    and its result items fit there; the response records the form it answered.
+    """
+    if desk.questionnaire is None or desk.questionnaire.id != qsvc.SHORT_FORM:
+        return desk
+    row = qsvc.for_link(session, session.get(QuestionnaireVersion, desk.version_id))
+    if row is None or row.id == desk.version_id:
+        return desk
+    return replace(desk, version_id=row.id, questionnaire=qsvc.definition(row))

@@ -7,7 +7,8 @@ unique constraint decides, through ``ON CONFLICT (submission_id) DO NOTHING``.
 The quality flags are computed by the database inside the same INSERT
 (indexed counts), so flagging costs no extra round trip. Bit 1 of the CASE
 is a burst at this desk within the window: from one device
-(``device_burst_limit``), or from one network at a much higher count
+(``device_burst_limit`` within ``device_burst_since``: a kiosk tablet's window
+is seconds, a phone's minutes), or from one network at a much higher count
 (``network_burst_limit``); bit 2 a device that already answered
 ``device_limit`` times today (its hash rotates daily). Each burst count has
 its composite index (hash, desk, time), so neither scans the desk. The four
@@ -53,7 +54,7 @@ FIELDS = (
 _FLAGS_SQL = """CASE (
     CASE WHEN (SELECT count(*) FROM responses
                WHERE device_hash = CAST(:device_hash AS varchar) AND desk_id = :desk_id
-                 AND submitted_at >= :burst_since) >= :device_burst_limit
+                 AND submitted_at >= :device_burst_since) >= :device_burst_limit
            OR (SELECT count(*) FROM responses
                WHERE client_hash = CAST(:client_hash AS varchar) AND desk_id = :desk_id
                  AND submitted_at >= :burst_since) >= :network_burst_limit THEN 1 ELSE 0 END
@@ -71,6 +72,7 @@ _INSERT_RESPONSE_SQL = f"""INSERT INTO responses ({", ".join(FIELDS)}, quality_f
 _DATES = (
     bindparam("submitted_at", type_=DateTime()),
     bindparam("burst_since", type_=DateTime()),
+    bindparam("device_burst_since", type_=DateTime()),
     bindparam("day", type_=Date()),
 )
 
@@ -118,7 +120,7 @@ def write(
 ) -> int | None:
     """Store one response; its id, or None if the submission id was stored already.
 
-    ``params``: every name in FIELDS plus burst_since, device_burst_limit,
+    ``params``: every name in FIELDS plus burst_since, device_burst_since, device_burst_limit,
     network_burst_limit, device_limit, flags0..flags3 and comment_kind. Commits (or, on
     PostgreSQL, is atomic by itself); raises IntegrityError on other
     conflicts, such as a case link answered twice.

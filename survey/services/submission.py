@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,7 +28,7 @@ from survey.config import DEFAULTS
 from survey.models import Comment, Response
 from survey.models._types import utcnow
 from survey.models.response import DEMOGRAPHIC_COLUMNS
-from survey.services import response_writer
+from survey.services import hash_keys, response_writer
 from survey.services.form_check import CheckedForm
 
 # Abuse heuristics: flagged, never rejected (shared Wi-Fi at a desk is normal).
@@ -39,6 +39,10 @@ from survey.services.form_check import CheckedForm
 BURST_WINDOW = timedelta(minutes=10)
 DEVICE_BURST_LIMIT = 2  # earlier responses of one device at one desk within the window
 DEVICE_DAY_LIMIT = 5  # responses from one browser in one day
+# A desk's shared tablet serves a queue: one citizen after another is normal,
+# so only answers seconds apart (faster than anyone reads the form) are a burst.
+KIOSK_BURST_WINDOW = timedelta(seconds=60)
+NO_DAY_LIMIT = 2**31 - 1  # ``Context.daily_cap`` off: a count never reaches it
 
 
 class SubmissionIdError(ValueError):
@@ -140,12 +144,13 @@ def _is_hex(text: str) -> bool:
     return bool(text) and all(c in "0123456789abcdef" for c in text)
 
 
-def daily_hash(secret: str, kind: str, value: str | None, day: date) -> str | None:
-    """Keyed hash that changes every day: abuse checks without storing IPs."""
+def daily_hash(day_key: str, kind: str, value: str | None, day: date) -> str | None:
+    """Hash under the day's random key (``hash_keys.key_for_day``), not the
+    deployment secret: once that key is destroyed the hash links to nobody."""
     if not value:
         return None
     msg = f"{kind}:{day.isoformat()}:{value}".encode()
-    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(day_key.encode(), msg, hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass
@@ -170,6 +175,9 @@ class Context:
     sector_id: int | None = None
     procedure_code: str | None = None
     case_hash: str | None = None
+    # False (a registered kiosk tablet): no per-device daily cap, and a device burst
+    # only within KIOSK_BURST_WINDOW (seconds apart), not BURST_WINDOW.
+    daily_cap: bool = True
 
 
 def _flag_texts(honeypot: bool) -> dict[str, str]:
@@ -190,14 +198,17 @@ class StoredRef:
     id: int
     desk_id: int
     has_comment: bool
+    submitted_at: datetime | None = None  # naive UTC, as stored
 
 
 def find_by_submission_id(session: Session, sid: str) -> StoredRef | None:
     has_comment = select(Comment.id).where(Comment.response_id == Response.id).exists()
     row = session.execute(
-        select(Response.id, Response.desk_id, has_comment).where(Response.submission_id == sid)
+        select(Response.id, Response.desk_id, has_comment, Response.submitted_at).where(
+            Response.submission_id == sid
+        )
     ).first()
-    return StoredRef(row[0], row[1], bool(row[2])) if row else None
+    return StoredRef(row[0], row[1], bool(row[2]), row[3]) if row else None
 
 
 def store(
@@ -238,6 +249,7 @@ def _store_once(
     """
     now = utcnow()
     day = clock.local_day(now, tz)
+    day_key = hash_keys.key_for_day(session, day)
     params = dict(
         submission_id=ctx.submission_id,
         desk_id=ctx.desk_id,
@@ -250,12 +262,13 @@ def _store_once(
         procedure_code=ctx.procedure_code,
         case_hash=ctx.case_hash,
         locale=ctx.locale,
-        client_hash=daily_hash(secret, "ip", ctx.client_ip, day),
-        device_hash=daily_hash(secret, "device", ctx.device_id, day),
+        client_hash=daily_hash(day_key, "ip", ctx.client_ip, day),
+        device_hash=daily_hash(day_key, "device", ctx.device_id, day),
         burst_since=now - BURST_WINDOW,
+        device_burst_since=now - (BURST_WINDOW if ctx.daily_cap else KIOSK_BURST_WINDOW),
         device_burst_limit=DEVICE_BURST_LIMIT,
         network_burst_limit=network_burst,
-        device_limit=DEVICE_DAY_LIMIT,
+        device_limit=DEVICE_DAY_LIMIT if ctx.daily_cap else NO_DAY_LIMIT,
         comment_kind=checked.comment_kind,
         **_flag_texts(checked.honeypot),
     )

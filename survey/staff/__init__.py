@@ -24,6 +24,8 @@ against the app's URL map, so it stays complete and true):
     POST      /desks/<int:desk_id>/regenerate              desk_regenerate   desks_views
     POST      /desks/<int:desk_id>/questionnaire           desk_assign       desks_views
     POST      /desks/<int:desk_id>/sectors                 desk_sectors      desks_views
+    POST      /desks/<int:desk_id>/kiosks                  kiosk_register    desks_views
+    POST      /kiosks/<int:device_id>/revoke               kiosk_revoke      desks_views
     GET       /units/<int:unit_id>/posters.pdf             unit_posters      desks_views
     GET       /desks/<int:desk_id>/qr.<any(png, svg):fmt>  desk_qr           desks_views
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from wtforms import StringField
+from wtforms.validators import DataRequired
 
+from survey import clock
 from survey.config import settings
 from survey.messages import org as org_words
 from survey.models import Response as SurveyResponse
-from survey.services import access
+from survey.public import kiosk as kiosk_cookie
+from survey.services import access, kiosks
 from survey.services import desks as desk_svc
 from survey.services import questionnaires as qsvc
 from survey.services.org import OrgError, assignment
@@ -19,9 +26,33 @@ from survey.services.org import desks as org_desks
 from survey.services.org import sectors as org_sectors
 from survey.services.org import units as org_units
 from survey.staff import bp
-from survey.staff.forms import ActionForm, AssignmentForm, DeskMoveForm, DeskNameForm, choices
+from survey.staff.forms import (
+    REQUIRED,
+    ActionForm,
+    AssignmentForm,
+    DeskMoveForm,
+    DeskNameForm,
+    StaffForm,
+    choices,
+    max_length,
+)
 from survey.staff.plumbing import INVALID, found, org_message, unit_or_404, version_choices
 from survey.web_db import get_session
+
+
+class KioskForm(StaffForm):
+    label = StringField(
+        _l("Tên máy"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[DataRequired(REQUIRED), max_length(kiosks.LABEL_MAX)],
+    )
+
+
+def _local(moment: datetime | None) -> str:
+    """A stored (naive UTC) instant in the unit's time zone, as staff read it."""
+    if moment is None:
+        return "—"
+    return clock.local_time(moment, settings().TIMEZONE).strftime("%d/%m/%Y %H:%M")
 
 
 def _desk(desk_id: int, action: str = "desk.view"):
@@ -58,6 +89,7 @@ def _desk_page(desk, status: int = 200, sectors_error: str | None = None, **boun
             formdata=None, version=str(desk.questionnaire_version_id or "")
         ),
         "sectors_form": ActionForm(formdata=None),
+        "kiosk_form": KioskForm(formdata=None),
     }
     forms.update(bound)
     forms["move_form"].unit.choices = _move_choices(desk)
@@ -75,6 +107,8 @@ def _desk_page(desk, status: int = 200, sectors_error: str | None = None, **boun
         responses=responses or 0,
         all_sectors=org_sectors.list_sectors(db),
         sectors_error=sectors_error,
+        kiosk_devices=kiosks.for_desk(db, desk),
+        local=_local,
         **forms,
     ), status
 
@@ -190,6 +224,40 @@ def desk_sectors(desk_id: int):
     else:
         flash(_("Đã lưu lĩnh vực của quầy: phiếu khảo sát sẽ hỏi người dân thuộc lĩnh vực nào."))
     return redirect(url_for("staff.desk_detail", desk_id=desk.id))
+
+
+# --- shared tablets (kiosk mode, survey.services.kiosks) ----------------------
+@bp.post("/desks/<int:desk_id>/kiosks")
+def kiosk_register(desk_id: int):
+    """Make THIS browser the desk's tablet: it will be handed to citizens, so the
+    staff session on it ends and it lands on the desk's survey page."""
+    desk = _desk(desk_id, "desk.manage")
+    form = KioskForm()
+    if not form.validate_on_submit():
+        return _desk_page(desk, INVALID, kiosk_form=form)
+    device, token = kiosks.register(get_session(), g.user, desk, form.label.data)
+    # This browser only: the manager's sessions elsewhere go on.
+    cookie.clear()
+    # A path, not url_for: the citizen blueprint's endpoints are not this module's business.
+    resp = redirect(desk_svc.survey_url("", desk.code))
+    kiosk_cookie.set_cookie(resp, device.id, token)
+    return resp
+
+
+@bp.post("/kiosks/<int:device_id>/revoke")
+def kiosk_revoke(device_id: int):
+    device = found(kiosks.get_device(get_session(), g.user, device_id))
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if kiosks.revoke(get_session(), g.user, device):
+        flash(
+            _(
+                "Đã thu hồi máy tính bảng %(label)s: máy này hiển thị phiếu thông thường.",
+                label=device.label,
+            )
+        )
+    return redirect(url_for("staff.desk_detail", desk_id=device.desk_id))
 
 
 # --- posters (rendering lives in survey.posters) -------------------------------

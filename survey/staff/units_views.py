@@ -37,7 +37,7 @@ def _unit_page(unit, status: int = 200, assign_form: AssignmentForm | None = Non
         )
     assign_form.version.choices = version_choices(db)
     chain = [u for u in reversed(units.ancestors(unit)) if access.can(g.user, "unit.view", u.id)]
-    # The nearest unit (itself first) with an assignment; none: the latest standard form.
+    # The nearest unit (itself first) with an assignment; none: the default form (qsvc.DEFAULT_FORMS).
     inherited = next(
         (u for u in units.ancestors(unit) if u.questionnaire_version_id is not None), None
     )
@@ -49,7 +49,9 @@ def _unit_page(unit, status: int = 200, assign_form: AssignmentForm | None = Non
         children=sorted(unit.children, key=lambda u: u.code),
         desks=org_desks.desks_of_unit(db, g.user, unit),
         assign_form=assign_form,
-        served=(versions.get(inherited.questionnaire_version_id) if inherited else qsvc.latest(db)),
+        served=(
+            versions.get(inherited.questionnaire_version_id) if inherited else qsvc.default(db)
+        ),
         inherited=inherited,
     ), status
 

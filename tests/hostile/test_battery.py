@@ -218,7 +218,7 @@ def test_answers_outside_the_scale_are_refused(demo_client, demo_db, value):
 @pytest.mark.parametrize("value", ["other", *SQL, XSS[0], "0"])
 def test_demographic_choices_outside_the_list_are_refused(demo_client, demo_db, value):
     data = full_answers(demo_client)
-    data["sex"] = value
+    data["client_type"] = value
     before = stored(demo_db)
     resp = demo_client.post(f"/s/{DESK}", data=data)
     assert resp.status_code == 400

@@ -125,7 +125,7 @@ def test_a_link_made_before_the_rotation_answers_once_after_it(apps, api_key, de
     new_link = _link(during, api_key)
     assert during.test_client().get(new_link).status_code == 409
     other = during.test_client()
-    form = _form(other.get(f"/s/{DESK}?moi=1").get_data(as_text=True))
+    form = _form(other.get(f"/s/{DESK}?moi=1", follow_redirects=True).get_data(as_text=True))
     refused = other.post(new_link, data=form)
     assert refused.status_code == 409
     assert "Hồ sơ này đã được đánh giá" in refused.get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_a_link_made_during_the_grace_period_still_answers_once_after_it(apps, a
     later_link = _link(after, api_key)
     client = after.test_client()
     assert client.get(later_link).status_code == 409
-    form = _form(client.get(f"/s/{DESK}?moi=1").get_data(as_text=True))
+    form = _form(client.get(f"/s/{DESK}?moi=1", follow_redirects=True).get_data(as_text=True))
     assert client.post(later_link, data=form).status_code == 409
     assert _responses(demo_db) == start
 
@@ -191,7 +191,7 @@ def test_a_staff_session_survives_the_rotation_only_during_the_grace_period(apps
 
 def test_a_survey_form_opened_before_the_rotation_is_stored_once_after_it(apps, demo_db):
     phone = apps().test_client()
-    form = _form(phone.get(f"/s/{DESK}?moi=1").get_data(as_text=True))
+    form = _form(phone.get(f"/s/{DESK}?moi=1", follow_redirects=True).get_data(as_text=True))
 
     during = apps(SECRET_KEY=NEW, SECRET_KEY_PREVIOUS=OLD).test_client()
     _copy_cookies(phone, during)

@@ -29,11 +29,11 @@ def test_value_outside_scale(demo_client, demo_db, bad):
 
 def test_missing_required_answer(demo_client, demo_db):
     data = full_answers(demo_client)
-    del data["CC2"], data["HL"]
+    del data["CC1"], data["HL"]
     before = counts(demo_db)
     resp = demo_client.post(f"/s/{DESK}", data=data)
     assert resp.status_code == 400
-    assert _errors(resp.get_data(as_text=True)) == ["CC2", "HL"]
+    assert _errors(resp.get_data(as_text=True)) == ["CC1", "HL"]
     assert "Xin chọn một mức đánh giá" in resp.get_data(as_text=True)
     assert counts(demo_db) == before
 

@@ -2,11 +2,14 @@
 
 import re
 
-from tests.support import DESK
+import pytest
+
+from tests.support import DESK, STANDARD_DESK
 
 
-def test_page_and_assets_weigh_at_most_30_kb(demo_client):
-    html = demo_client.get(f"/s/{DESK}").get_data(as_text=True)
+@pytest.mark.parametrize("code", [DESK, STANDARD_DESK], ids=["short", "standard"])
+def test_page_and_assets_weigh_at_most_30_kb(demo_client, code):
+    html = demo_client.get(f"/s/{code}").get_data(as_text=True)
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
     total = len(html.encode())
     for asset in assets:
@@ -24,7 +27,8 @@ def test_nothing_loads_from_other_hosts(demo_client):
 
 
 def test_every_criterion_is_a_fieldset_and_inputs_have_labels(demo_client):
-    html = demo_client.get(f"/s/{DESK}").get_data(as_text=True)
+    # The standard form: the most inputs, each of which must have its label.
+    html = demo_client.get(f"/s/{STANDARD_DESK}").get_data(as_text=True)
     assert html.count('<fieldset class="crit">') == 7  # six criteria + overall
     radios = re.findall(r"<input type=\"radio\"", html)
     wrapped = re.findall(r"<label><input type=\"radio\"|<label class=\"na\"><input", html)

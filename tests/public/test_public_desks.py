@@ -17,7 +17,7 @@ def test_snapshot_carries_what_the_pages_need(demo_db):
     desk = found.desk
     assert desk.code == DESK and desk.active and not found.replaced
     assert desk.unit.name and desk.unit.code and desk.unit_id == desk.unit.id
-    assert desk.questionnaire.id == "standard" and desk.version_id
+    assert desk.questionnaire.id == "short" and desk.version_id  # the default form
 
 
 def test_unknown_and_junk_codes_are_not_cached(demo_db):

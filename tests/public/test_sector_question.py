@@ -26,7 +26,7 @@ def _sector_id(db, code) -> int:
 
 
 def test_single_sector_desk_asks_nothing_and_stores_its_sector(demo_client, demo_db):
-    html = demo_client.get(f"/s/{DESK}?moi=1").get_data(as_text=True)
+    html = demo_client.get(f"/s/{DESK}?moi=1", follow_redirects=True).get_data(as_text=True)
     assert QUESTION not in html and 'name="sector"' not in html
     data = full_answers(demo_client, DESK)
     assert demo_client.post(f"/s/{DESK}", data=data).status_code == 200
@@ -34,14 +34,16 @@ def test_single_sector_desk_asks_nothing_and_stores_its_sector(demo_client, demo
 
 
 def test_multi_sector_desk_asks_first_with_one_tap_choices(demo_client):
-    html = demo_client.get(f"/s/{MULTI}?moi=1").get_data(as_text=True)
+    html = demo_client.get(f"/s/{MULTI}?moi=1", follow_redirects=True).get_data(as_text=True)
     assert QUESTION in html
     # First on the page: before the first rating question.
     assert html.index(QUESTION) < html.index('class="s"')
     choices = re.findall(r'name="sector" value="([^"]+)"><span>([^<]+)</span>', html)
     assert choices == [("DAT_DAI", "Đất đai"), ("XAY_DUNG", "Xây dựng"), ("unknown", "Không rõ")]
     assert 'type="radio" name="sector"' in html
-    english = demo_client.get(f"/s/{MULTI}?moi=1&lang=en").get_data(as_text=True)
+    english = demo_client.get(f"/s/{MULTI}?moi=1&lang=en", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert ">Land</span>" in english and ">Construction</span>" in english
 
 

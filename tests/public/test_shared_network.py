@@ -132,7 +132,7 @@ def _answers_until_limited(client, path_code=DESK):
     start during the loop, so up to twice the limit can pass."""
     for stored in range(2 * PER_DEVICE + 1):
         base, items, _na = form_of(client, path_code)
-        data = {**base, **dict.fromkeys(items, "2"), "comment": COMMENT, "sex": "female"}
+        data = {**base, **dict.fromkeys(items, "2"), "comment": COMMENT, "client_type": "business"}
         resp = _post(client, f"/s/{path_code}", data)
         if resp.status_code != 200:
             return data, items, resp, stored
@@ -150,7 +150,7 @@ def test_a_post_over_the_device_limit_gets_the_form_back_with_its_answers(behind
     assert _rows(app.db, [data["sid"]]) == []
     html = resp.get_data(as_text=True)
     # The same form, every answer still checked, the comment still there.
-    assert _checked(html) == {**dict.fromkeys(items, "2"), "sex": "female"}
+    assert _checked(html) == {**dict.fromkeys(items, "2"), "client_type": "business"}
     assert f">{COMMENT}</textarea>" in html
     # The wait, near the top and next to the button, and in Retry-After.
     waits = WAIT.findall(html)

@@ -35,7 +35,9 @@ def test_manager_sets_sectors_on_the_desk_page(manager, demo_db, world):
 
     with demo_db.session() as s:
         code = s.get(Desk, desk_id).code
-    assert 'value="HO_TICH"' in manager.get(f"/s/{code}?moi=1").get_data(as_text=True)
+    assert 'value="HO_TICH"' in manager.get(f"/s/{code}?moi=1", follow_redirects=True).get_data(
+        as_text=True
+    )
 
     resp = manager.post(f"/staff/desks/{desk_id}/sectors", data={"sector": ["GIAO_DUC", "Y_TE"]})
     assert resp.status_code == 302
@@ -44,7 +46,7 @@ def test_manager_sets_sectors_on_the_desk_page(manager, demo_db, world):
     assert "phiếu khảo sát sẽ hỏi người dân thuộc lĩnh vực nào" in page
     assert "Giáo dục, Y tế" in page
     # The citizen's page asks at once (the desk snapshot is refreshed on commit).
-    survey = manager.get(f"/s/{code}?moi=1").get_data(as_text=True)
+    survey = manager.get(f"/s/{code}?moi=1", follow_redirects=True).get_data(as_text=True)
     assert "Ông/Bà vừa làm thủ tục thuộc lĩnh vực nào?" in survey
     assert 'name="sector" value="GIAO_DUC"' in survey and 'value="HO_TICH"' not in survey
 

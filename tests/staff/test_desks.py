@@ -172,7 +172,8 @@ def test_questionnaire_assignment_to_unit_and_desk(manager, demo_db, world):
     page = manager.get(f"/staff/desks/{world.desk_in}").get_data(as_text=True)
     assert short_key in page and "kế thừa" in page
     (event,) = audit_events(demo_db, "unit.assign_questionnaire")
-    assert json.loads(event.before)["questionnaire"] is None
+    # Phường Cam Ranh chose the standard form in the demo (demo.UNIT_FORMS).
+    assert json.loads(event.before)["questionnaire"] == "standard@1"
     assert json.loads(event.after)["questionnaire"] == short_key
 
     bad = manager.post(f"/staff/desks/{world.desk_in}/questionnaire", data={"version": "99999"})
