@@ -10,7 +10,7 @@ Python API
 target=None, targets=None, level=0.95, method="linearization", interval="logit",
 replicates=500, seed=None, by=(), include_flagged=False, strata=("desk",),
 psu=("desk", "day"), population=None, closed=False, domain=None,
-df_rule="satterthwaite") -> dict``
+df_rule="satterthwaite", patterns=None) -> dict``
 
 * ``responses``: DataFrame, one row per response: ``response_id, unit, desk,
   sector, day`` (ISO date string or datetime), optional ``excluded`` (quality flag;
@@ -18,6 +18,9 @@ df_rule="satterthwaite") -> dict``
   ``sector_group`` and ``weight`` (base weight), and one column per item code of the
   questionnaire holding 1..5, ``"NA"`` or empty.  Integer item columns are taken as
   already encoded (scale value, -1 = NA, 0 = blank; see ``tidy``).
+  Or a cell table (``cell_table``: per-cell totals with a ``_n`` count, e.g.
+  summed in SQL) with ``patterns=`` its answer patterns: the same numbers as
+  the rows it sums (without patterns, composites' ``deff_composite`` is None).
 * ``questionnaire``: ``questionnaires.model.Questionnaire``.
 * ``volumes``: population counts for post-stratification: a DataFrame with the
   cell columns and ``volume`` (default cell ``desk``; e.g. ``desk, month, volume``),

@@ -25,6 +25,7 @@ design (``verdict.too_small``) get no contrast and are not in the family.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ import scipy.sparse as sp
 
 from . import bootstrap
 from .estimators import Domain, Structure, cell_influence, composites, domain_ratios, estimates
-from .intervals import t_cdf
+from .intervals import t_cdf, t_ppf
 from .variance import Design, Residualiser, linearized_variance
 
 HIGHER, LOWER = "higher", "lower"
@@ -55,7 +56,9 @@ class Sample:
 
 
 def attach(entries: list[dict], dom: Domain, s: Sample) -> None:
-    """Set ``vs_overall`` on each breakdown entry (None below the minimum design)."""
+    """Set ``vs_overall`` on each breakdown entry (None below the minimum design);
+    for months also ``vs_previous`` and ``vs_year_ago``, and for a breakdown of at
+    most ``PAIRS_MAX`` values ``vs_others`` (every other value; ``pairs``)."""
     by_key = {e["key"]: e for e in entries}
     adequate = [
         label in by_key and bool(by_key[label]["overall"].get("adequate", True))
@@ -64,6 +67,128 @@ def attach(entries: list[dict], dom: Domain, s: Sample) -> None:
     for label, vs in zip(dom.labels, versus_overall(dom, s, adequate), strict=True):
         if label in by_key:
             by_key[label]["vs_overall"] = vs
+    ok = {label for label, a in zip(dom.labels, adequate, strict=True) if a}
+    if dom.labels and all(MONTH.fullmatch(label) for label in dom.labels):
+        for name, back in (("vs_previous", 1), ("vs_year_ago", 12)):
+            wanted = [(m, _month_before(m, back)) for m in dom.labels]
+            asked = [(a, b) for a, b in wanted if a in ok and b in ok]
+            found = dict(zip(asked, pairs(dom, s, asked), strict=True))
+            for a, b in wanted:
+                if a in by_key:
+                    by_key[a][name] = found.get((a, b))
+    if 1 < len(dom.labels) <= PAIRS_MAX:
+        # Unit vs unit: every pair of adequate values, Holm over the pairs of the breakdown.
+        labels = [label for label in dom.labels if label in ok]
+        asked = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1 :]]
+        found = pairs(dom, s, asked, adjust=True)
+        for e in entries:
+            e["vs_others"] = {}
+        for (a, b), c in zip(asked, found, strict=True):
+            by_key[a]["vs_others"][b] = c
+            if c is not None:
+                by_key[b]["vs_others"][a] = _reversed(c)
+
+
+MONTH = re.compile(r"\d{4}-\d{2}")
+PAIRS_MAX = 12  # values of a breakdown compared pairwise (66 pairs)
+
+
+def _month_before(month: str, back: int) -> str:
+    y, m = int(month[:4]), int(month[5:])
+    index = y * 12 + (m - 1) - back
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _reversed(c: dict) -> dict:
+    """The contrast b - a from a - b."""
+    out = dict(c)
+    out["difference"] = -c["difference"]
+    out["ci_low"], out["ci_high"] = -c["ci_high"], -c["ci_low"]
+    if c["direction"]:
+        out["direction"] = LOWER if c["direction"] == HIGHER else HIGHER
+    return out
+
+
+def pairs(
+    dom: Domain, s: Sample, asked: list[tuple[str, str]], adjust: bool = False
+) -> list[dict | None]:
+    """theta_a - theta_b for each (a, b) of breakdown values: difference, its SE, df,
+    t interval at ``s.level``, two-sided p, and whether it is significant.
+
+    Design-based, as R ``svyby`` + ``svycontrast`` (tests/analysis/reference/
+    make_pairs.R): the contrast's influence in a cell is x_a 1{a} - x_b 1{b}, its
+    variance that of those influences through the one design and post-stratification
+    residuals, so the covariance of two months that share desks, or of two units
+    raked to one margin, is counted. With replicate weights, the variance of the
+    replicates' differences. ``adjust``: Holm over the pairs asked (a table of every
+    pair is one family); otherwise each pair is one planned comparison (this month
+    against the last).
+    """
+    if not asked:
+        return []
+    k = dom.size
+    index = {label: j for j, label in enumerate(dom.labels)}
+    a_idx = np.array([index[a] for a, _b in asked])
+    b_idx = np.array([index[b] for _a, b in asked])
+    groups = Domain(np.where(s.inside, dom.codes, k), k + 1, [*dom.labels, ""])
+    comp_g, theta_g, x_g = _index(s, groups)
+    diff = theta_g[a_idx] - theta_g[b_idx]
+    if s.w_rep is None:
+        x_g = np.where(s.inside, x_g, 0.0)
+        var = np.concatenate(
+            [
+                _pair_variance(x_g, groups.codes, a_idx[i : i + 16], b_idx[i : i + 16], s)
+                for i in range(0, len(asked), 16)
+            ]
+        )
+    else:
+        rep = bootstrap.replicate_estimates([comp_g], s.num, s.den, s.w_rep, groups)[:, :k, 0]
+        var, _ = bootstrap.replicate_variance(rep[:, a_idx] - rep[:, b_idx])
+    whole = Domain(np.where(s.inside, 0, 1).astype(np.int64), 2, ["all", ""])
+    df = max(int(s.design.domain_df(whole)[0]), 1)
+    se = np.sqrt(np.maximum(var, 0.0))
+    tested = np.isfinite(diff) & np.isfinite(se) & (se > 1e-12)
+    p = np.full(len(asked), np.nan)
+    p[tested] = [
+        2.0 * t_cdf(-abs(d) / e, df) for d, e in zip(diff[tested], se[tested], strict=True)
+    ]
+    p_adj = np.full(len(asked), np.nan)
+    p_adj[tested] = holm(p[tested]) if adjust else p[tested]
+    alpha = 1.0 - s.level
+    half = t_ppf(1.0 - alpha / 2.0, df)
+    out: list[dict | None] = []
+    for j in range(len(asked)):
+        if not np.isfinite(diff[j]):
+            out.append(None)
+            continue
+        significant = bool(tested[j] and p_adj[j] < alpha)
+        out.append(
+            {
+                "difference": float(diff[j]),
+                "se": float(se[j]),
+                "df": df,
+                "ci_low": float(diff[j] - half * se[j]),
+                "ci_high": float(diff[j] + half * se[j]),
+                "p_value": float(p[j]) if tested[j] else None,
+                "p_adjusted": float(p_adj[j]) if tested[j] else None,
+                "significant": significant,
+                "direction": (HIGHER if diff[j] > 0 else LOWER) if significant else None,
+            }
+        )
+    return out
+
+
+def _pair_variance(
+    x_g: np.ndarray, codes: np.ndarray, a_idx: np.ndarray, b_idx: np.ndarray, s: Sample
+) -> np.ndarray:
+    """Var(theta_a - theta_b) per pair: ``linearized_variance`` of the contrasts'
+    influences (one column per pair) in the whole sample."""
+    t = len(codes)
+    cols = (codes[:, None] == a_idx[None, :]).astype(float) - (
+        codes[:, None] == b_idx[None, :]
+    ).astype(float)
+    whole = Domain(np.zeros(t, dtype=np.int64), 1, ["all"])
+    return linearized_variance(x_g[:, None] * cols, whole, s.design, s.resid)[0]
 
 
 def versus_overall(dom: Domain, s: Sample, adequate: list[bool]) -> list[dict | None]:
@@ -174,7 +299,10 @@ def _contrast_variance(
     stratum_a = np.bincount(h, weights=a_tot, minlength=len(nh))
     g = f[h] * (a_tot - centre[h] * stratum_a[h])
     cross = _dense(u_tot.T @ g).ravel()[:k]
-    return np.maximum(v_u + v_a - 2.0 * cross, 0.0)
+    var = v_u + v_a - 2.0 * cross
+    # A value that is the whole sample leaves only rounding noise: call it 0, so the
+    # test does not depend on summation order (rows or cells give the same answer).
+    return np.where(var > 1e-10 * (v_u + v_a), var, 0.0)
 
 
 def _dense(m) -> np.ndarray:

@@ -10,6 +10,7 @@ import pandas as pd
 from questionnaires.model import Questionnaire
 
 from . import bootstrap, compare
+from .cell_table import TableInput, is_table
 from .cells import build
 from .errors import AnalysisInputError
 from .estimators import (
@@ -69,7 +70,11 @@ def analyze(
     closed: bool = False,
     domain: str | pd.Series | None = None,
     df_rule: str = "satterthwaite",
+    patterns: pd.DataFrame | None = None,
 ) -> dict:
+    """See the package docstring.  ``responses`` may be a cell table
+    (``cell_table``: per-cell totals with a ``_n`` count) and ``patterns`` its
+    answer patterns; the numbers are those of the rows it sums."""
     _check(level, target, method, interval, replicates, trim_factor)
     if df_rule not in DF_RULES:
         raise AnalysisInputError(f"unknown df rule {df_rule!r}; use one of {DF_RULES}")
@@ -86,9 +91,25 @@ def analyze(
         used.append(DOMAIN_COLUMN)
     extra = tuple(c for c in used if c not in DERIVED)
 
-    enc = encode(responses, questionnaire, include_flagged=include_flagged, extra_columns=extra)
     struct = Structure.of(questionnaire)
-    cells = build(enc, used, struct.groups())
+    table = None
+    if is_table(responses):
+        table = TableInput(
+            responses,
+            questionnaire,
+            include_flagged=include_flagged,
+            extra_columns=extra,
+            patterns=patterns,
+        )
+        enc = table.enc
+        cells = table.build(used)
+        srs_rows = table.pattern_rows(cells)
+        n_counted = table.n
+    else:
+        enc = encode(responses, questionnaire, include_flagged=include_flagged, extra_columns=extra)
+        cells = build(enc, used, struct.groups())
+        srs_rows = (enc.items, cells.row_cell, None)
+        n_counted = enc.n
     # Weights, strata and PSUs are those of every counted response; estimates are of
     # the domain (R: subset() after postStratify()).  Cells outside it fall in an
     # extra domain whose rows are dropped, so their influence never enters a
@@ -215,7 +236,7 @@ def analyze(
             for c, comp in enumerate(comps)
             if comp.name.endswith(f":{ctx.part}") and (ctx.part == "score" or len(comp.members) > 1)
         ]
-        if not which or not cells.size:
+        if not which or not cells.size or srs_rows is None:
             return {}
         weight = np.empty((dom.size, len(which)))
         for i, c in enumerate(which):
@@ -229,14 +250,15 @@ def analyze(
         v = srs_variance(
             comps,
             which,
-            enc.items,
-            cells.row_cell,
+            srs_rows[0],
+            srs_rows[1],
             questionnaire.scale,
             w,
             dom,
             r,
             weight,
             counts[:, which],
+            multiplicity=srs_rows[2],
         )
         return {c: v[:, i] for i, c in enumerate(which)}
 
@@ -310,10 +332,13 @@ def analyze(
     }
     n_excluded = enc.n_excluded
     if in_domain is not None and n_excluded:
-        n_excluded = int((_parse_flags(responses["excluded"]) & in_domain).sum())
+        if table is not None:
+            n_excluded = table.excluded_in(responses, in_domain)
+        else:
+            n_excluded = int((_parse_flags(responses["excluded"]) & in_domain).sum())
     return {
         "questionnaire": questionnaire.key,
-        "n_responses": int(n_domain[0]) if in_domain is not None else enc.n,
+        "n_responses": int(n_domain[0]) if in_domain is not None else n_counted,
         "n_excluded": n_excluded,
         "level": level,
         "method": method,

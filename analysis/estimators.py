@@ -195,7 +195,7 @@ def cell_influence(
 
 
 # Rows per block in srs_variance: bounds the (rows, 2J) temporaries on large files.
-_ROW_BLOCK = 200_000
+_ROW_BLOCK = 50_000
 
 
 def srs_variance(
@@ -209,6 +209,7 @@ def srs_variance(
     r: Ratios,
     base_weight: np.ndarray,
     counts: np.ndarray,
+    multiplicity: np.ndarray | None = None,
 ) -> np.ndarray:
     """(K, len(which)) variance under simple random sampling of the same n.
 
@@ -220,7 +221,8 @@ def srs_variance(
     per-row e_iv = w_i a_iv (y_iv - R_v) / sum(w a_v) are those of
     ``cell_influence``; S^2 / n = W_G sum_i e_i^2 / w_i / n with W_G the weight
     counted (``base_weight``).  Rows are needed (cross products of items within
-    a respondent), in blocks.
+    a respondent), in blocks.  ``multiplicity``: respondents per row when the
+    rows are answer patterns (``cell_table``), 1 otherwise.
     """
     values = np.array(scale.values, dtype=np.int64)
     lo, hi = int(values.min()), int(values.max())
@@ -266,10 +268,9 @@ def srs_variance(
             for u in range(len(patterns)):
                 m = pat == u
                 eps[m] = e[m] @ patterns[u]
+        mult = np.ones(len(codes)) if multiplicity is None else multiplicity[start:stop]
         sq += np.asarray(
-            sp.csr_matrix(
-                (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(k, len(codes))
-            )
+            sp.csr_matrix((mult, (codes, np.arange(len(codes)))), shape=(k, len(codes)))
             @ (eps * eps / wr[:, None])
         )
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -10,8 +10,12 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` overrides settings (same keys as SURVEY_*, no prefix)."""
+def create_app(config: dict[str, Any] | None = None, *, views: bool = True) -> Flask:
+    """Build the app. ``config`` overrides settings (same keys as SURVEY_*, no prefix).
+
+    ``views=False`` leaves out the blueprints: the commands that only need the
+    database and the settings start without importing the results wing (pandas,
+    scipy, reportlab), which the public and staff views pull in."""
     from survey import i18n, web_db
     from survey.config import EXTENSION, load_settings
     from survey.db import Database
@@ -67,13 +71,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
 
     from survey import errors, security, sessions
-    from survey.api import bp as api_bp
-    from survey.public import bp as public_bp
-    from survey.staff import bp as staff_bp
 
-    app.register_blueprint(public_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(staff_bp)
+    if views:
+        from survey.api import bp as api_bp
+        from survey.public import bp as public_bp
+        from survey.staff import bp as staff_bp
+
+        app.register_blueprint(public_bp)
+        app.register_blueprint(api_bp)
+        app.register_blueprint(staff_bp)
     errors.init_app(app)
     security.init_app(app)
     sessions.init_app(app)

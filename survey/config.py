@@ -69,11 +69,31 @@ DEFAULTS: dict[str, Any] = {
     "STAFF_SESSION_HOURS": 8,
     # Dashboard exports of more responses than this run as background jobs.
     "REPORTS_INLINE_MAX_RESPONSES": 20_000,
+    # A dashboard of more responses than this is built by the worker behind a
+    # progress page, so no request runs into the web server's timeout.
+    # bench/reports: about 3.6 s at 100k responses, 15 s at 1M (a worker timeout is 30 s).
+    "REPORTS_DASHBOARD_MAX_RESPONSES": 200_000,
+    # The job queue `survey worker` serves. Empty: an SQLite file in the
+    # instance folder (one host); sqlite:///PATH: that file; redis://...: Redis.
+    "QUEUE_URL": "",
     # The privacy page: who controls the survey data (the unit, e.g. "UBND
     # phường ..."), and where a citizen asks about it (address, phone, email).
     # Empty: the page names the unit of the desk, or the desk's agency in general.
     "DATA_CONTROLLER": "",
     "PRIVACY_CONTACT": "",
+    # The administrative header of report files (NĐ 30/2020/NĐ-CP): the issuing
+    # agency, "CƠ QUAN CHỦ QUẢN | CƠ QUAN BAN HÀNH" or just the issuing agency
+    # (the reported unit then stands above it); empty: the reported unit, under
+    # its parent unit. The place of the date line ("Cam Ranh, ngày …"); empty:
+    # the unit's name without "Phường", "Tỉnh"… The signer's title (chức vụ).
+    "REPORT_ISSUER": "",
+    "REPORT_PLACE": "",
+    "REPORT_SIGNER_TITLE": "",
+    # A citizen's suggestion or complaint is due this many working days
+    # (Monday to Friday) after it is received (services.feedback).
+    "FEEDBACK_DUE_WORKING_DAYS": 10,
+    # A contact left for a reply is deleted this many days after its case closes.
+    "FEEDBACK_CONTACT_DAYS": 30,
 }
 
 # Where create_app keeps the Settings (``app.extensions``).
@@ -102,8 +122,15 @@ class Settings:
     STAFF_IDLE_MINUTES: int
     STAFF_SESSION_HOURS: int
     REPORTS_INLINE_MAX_RESPONSES: int
+    REPORTS_DASHBOARD_MAX_RESPONSES: int
+    QUEUE_URL: str
     DATA_CONTROLLER: str
     PRIVACY_CONTACT: str
+    REPORT_ISSUER: str
+    REPORT_PLACE: str
+    REPORT_SIGNER_TITLE: str
+    FEEDBACK_DUE_WORKING_DAYS: int
+    FEEDBACK_CONTACT_DAYS: int
 
     def as_mapping(self) -> Mapping[str, Any]:
         """A read-only ``{KEY: value}`` view (``app.config["SURVEY"]``)."""
@@ -179,9 +206,22 @@ def load_settings(
             f"{PREFIX}RATELIMIT_PER_NETWORK: expected limits such as "
             f"'300 per minute;3000 per hour', got {values['RATELIMIT_PER_NETWORK']!r}"
         ) from None
-    for key in ("STAFF_IDLE_MINUTES", "STAFF_SESSION_HOURS", "BURST_PER_NETWORK"):
+    for key in (
+        "STAFF_IDLE_MINUTES",
+        "STAFF_SESSION_HOURS",
+        "BURST_PER_NETWORK",
+        "FEEDBACK_DUE_WORKING_DAYS",
+        "FEEDBACK_CONTACT_DAYS",
+    ):
         if values[key] < 1:
             raise ConfigError(f"{PREFIX}{key} must be at least 1, got {values[key]}")
+    queue = str(values["QUEUE_URL"]).strip()
+    if queue and not queue.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{PREFIX}QUEUE_URL: expected empty (SQLite in the instance folder), "
+            f"sqlite:///PATH or redis://HOST:PORT/DB, got {queue!r}"
+        )
+    values["QUEUE_URL"] = queue
     if values["DEFAULT_LOCALE"] not in {"vi", "en"}:
         raise ConfigError(f"{PREFIX}DEFAULT_LOCALE must be vi or en")
     values["BASE_URL"] = str(values["BASE_URL"]).rstrip("/")

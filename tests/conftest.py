@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.analysis",
     "tests.fixtures.questionnaires",
     "tests.fixtures.browser",
+    "tests.fixtures.jobs",
 ]
 
 

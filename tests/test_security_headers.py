@@ -240,6 +240,8 @@ def walk(demo_app, demo_db):
             "group_id": s.scalar(select(SectorGroup.id).order_by(SectorGroup.id)),
             "comment_id": s.scalar(select(Comment.id).order_by(Comment.id)),
             "device_id": _kiosk_device(s),
+            # An account of the ward, for the account pages (reset, disable, enable).
+            "user_id": add_user(s, "x", "sec_ward_staff", "desk_staff", other_unit).id,
             "code": DESK,
             "token": _link_path(case="CASE-WALK")[3:],
         }
@@ -260,8 +262,10 @@ def walk(demo_app, demo_db):
         "new": "mat-khau-moi-rat-dai-01",
         "confirm": "mat-khau-moi-rat-dai-01",
         "token": "not-a-staged-upload",
-        "status": "resolved",
+        "status": "in_progress",
         "label": "Máy tính bảng quầy 1",
+        "full_name": "Nguyễn Thị Thử",
+        "role": "analyst",
     }
     return args, form
 

@@ -537,7 +537,7 @@ def main(argv=None) -> int:
     print(
         f"every figure is the median of {args.rounds} rounds; survey and baseline phases "
         "alternate within a round\n"
-        "posts/s: acknowledged POSTs (HTTP 200) per second; p50/p99: latency of one POST, "
+        "posts/s: acknowledged POSTs (HTTP 303 to the thanks page; the baseline 200) per second; p50/p99: latency of one POST, "
         "request sent to last byte read;\nvs base: median over rounds of survey posts/s / "
         "baseline posts/s of the same round; range: lowest-highest round. "
         "CPU ms per POST, measured from /proc, so other processes on the machine do not "

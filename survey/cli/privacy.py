@@ -23,11 +23,13 @@ def privacy_purge() -> None:
     """
     from survey import clock
     from survey.config import settings
-    from survey.services import hash_keys
+    from survey.services import feedback, hash_keys
 
     with transaction() as session:
         done = hash_keys.purge(session, clock.local_today(settings().TIMEZONE))
+        contacts = feedback.purge_contacts(session)
     click.echo(
         f"before {done.before.isoformat()}: deleted {done.keys} day key(s), "
         f"cleared the hashes of {done.responses} response(s)"
     )
+    click.echo(f"deleted {contacts} citizen contact(s) kept past their retention")

@@ -1,4 +1,4 @@
-"""`survey report`: the report of a unit and period as JSON, Excel, CSV or PDF.
+"""`survey report`: the report of a unit and period as JSON, Excel, CSV, PDF or DOCX.
 
 Invalid input (unknown codes, bad dates, a missing output directory) exits
 with status 2 and a message, and writes nothing; the file is written next to
@@ -62,8 +62,16 @@ def codebook_path(output: Path) -> Path:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(["json", "xlsx", "csv", "pdf"]),
-    help="json: the analysis; xlsx: tables; csv: response data (+ .codebook.csv); pdf: report.",
+    type=click.Choice(["json", "xlsx", "csv", "pdf", "docx"]),
+    help="json: the analysis; xlsx: tables; csv: response data (+ .codebook.csv); "
+    "pdf: the signed report (NĐ 30/2020 format); docx: the same report, to edit.",
+)
+@click.option(
+    "--csv-dialect",
+    "csv_dialect",
+    type=click.Choice(["rfc", "vn"]),
+    help="csv only: rfc = RFC 4180 with a BOM (the default); vn = ';' and decimal comma, "
+    "for Excel in vi-VN.",
 )
 @output_option
 @with_appcontext
@@ -76,6 +84,7 @@ def report(
     group_code: str | None,
     questionnaire_key: str | None,
     fmt: str,
+    csv_dialect: str | None,
     output: Path,
 ) -> None:
     """Report of a unit's subtree for a period (dates YYYY-MM-DD or DD/MM/YYYY)."""
@@ -87,6 +96,9 @@ def report(
     from survey.reports.texts import shown_interval, verdict_label
     from survey.services.access import SystemActor
 
+    if csv_dialect is not None and fmt != "csv":
+        _fail("--csv-dialect: only with --format csv")
+    csv_dialect = csv_dialect or "rfc"
     if not output.parent.is_dir():
         _fail(f"output directory {str(output.parent)!r} does not exist")
     today = local_today(config.settings().TIMEZONE)
@@ -115,11 +127,11 @@ def report(
             length=total, label=label, file=sys.stderr if total >= PROGRESS_FROM else _Null()
         ) as bar:
             if fmt == "csv":
-                write_atomically(
-                    output, (t.encode("utf-8") for t in csv_export.rows(session, sel, bar.update))
-                )
+                pieces = csv_export.rows(session, sel, bar.update, dialect=csv_dialect)
+                write_atomically(output, (t.encode("utf-8") for t in pieces))
                 book = codebook_path(output)
-                write_atomically(book, [csv_export.codebook(session, sel).encode("utf-8")])
+                text = csv_export.codebook(session, sel, dialect=csv_dialect)
+                write_atomically(book, [text.encode("utf-8")])
                 click.echo(f"wrote {output} ({total} responses) and its codebook {book}")
                 return
             built = build_for(session, sel, progress=bar.update)

@@ -31,7 +31,9 @@ WORDS = {
     "missing_column": N_("thiếu cột này."),
     "duplicate_column": N_("cột này xuất hiện hai lần."),
     "required": N_("ô trống."),
-    "bad_month": N_("tháng “%(value)s” không đúng dạng YYYY-MM (ví dụ 2026-03)."),
+    "bad_month": N_(
+        "tháng “%(value)s” không đúng dạng MM/YYYY hoặc YYYY-MM (ví dụ 03/2026 hoặc 2026-03)."
+    ),
     "future_month": N_("tháng “%(value)s” chưa đến."),
     "not_integer": N_("số lượng “%(value)s” không phải số nguyên."),
     "negative": N_("số lượng “%(value)s” là số âm."),

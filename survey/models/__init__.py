@@ -2,11 +2,13 @@
 
 from survey.models.apikey import ApiKey
 from survey.models.audit import AuditEvent
+from survey.models.feedback import FeedbackContact, FeedbackNote, FeedbackSetting
 from survey.models.hash_key import HashKey
 from survey.models.kiosk import KioskDevice
 from survey.models.org import Desk, DeskCodeHistory, DeskSector, Sector, SectorGroup, Unit
 from survey.models.planning import Target, Volume
 from survey.models.questionnaire import QuestionnaireVersion
+from survey.models.report_job import ReportJob
 from survey.models.response import Answer, Comment, Response
 from survey.models.user import ROLES, User
 
@@ -19,9 +21,13 @@ __all__ = [
     "Desk",
     "DeskSector",
     "DeskCodeHistory",
+    "FeedbackContact",
+    "FeedbackNote",
+    "FeedbackSetting",
     "KioskDevice",
     "HashKey",
     "QuestionnaireVersion",
+    "ReportJob",
     "Response",
     "Sector",
     "SectorGroup",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey.db import Base
 from survey.models._types import utcnow
 
-CHANNELS = ("qr", "link", "kiosk", "import")
+# "paper": typed in from paper forms (survey responses import --channel paper).
+CHANNELS = ("qr", "link", "kiosk", "import", "paper")
 # Rows whose abuse hashes are still there (only the last days' after each purge).
 HASHED = "client_hash IS NOT NULL OR device_hash IS NOT NULL"
 # Questionnaire demographic code -> Response column.
@@ -76,7 +79,7 @@ class Response(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("channel IN ('qr', 'link', 'kiosk', 'import')", name="channel"),
+        CheckConstraint("channel IN ('qr', 'link', 'kiosk', 'import', 'paper')", name="channel"),
         # The burst check of every submission: one network, one desk, last minutes.
         # With separate indexes SQLite picked desk_id and scanned the whole desk.
         Index("ix_responses_client_desk_time", "client_hash", "desk_id", "submitted_at"),
@@ -122,13 +125,26 @@ class Comment(Base):
     text: Mapped[str] = mapped_column(Text)
     # comment | suggestion | complaint
     kind: Mapped[str] = mapped_column(String(16), default="comment")
-    # new | in_progress | resolved
+    # new | in_progress | answered | closed (services.feedback)
     status: Mapped[str] = mapped_column(String(16), default="new")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The case (services.feedback.open_case): the citizen's tracking code, the
+    # local day it is due, who handles it, the public reply, how it closed.
+    tracking_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    public_reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime)  # the first reply
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    # Opened by a "Rất không hài lòng" answer: shown first, marked in the inbox.
+    attention: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     response: Mapped[Response] = relationship(back_populates="comment")
 
     __table_args__ = (
         CheckConstraint("kind IN ('comment', 'suggestion', 'complaint')", name="kind"),
-        CheckConstraint("status IN ('new', 'in_progress', 'resolved')", name="status"),
+        CheckConstraint("status IN ('new', 'in_progress', 'answered', 'closed')", name="status"),
     )

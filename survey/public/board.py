@@ -6,7 +6,7 @@ than PUBLIC_MIN_RESPONSES responses shows nothing but that fact.
 
 from __future__ import annotations
 
-from flask import Response, g, make_response, render_template, url_for
+from flask import Response, g, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from survey import clock, config
@@ -29,6 +29,7 @@ def _board(code: str):
         code,
         today=clock.local_today(settings.TIMEZONE),
         min_n=settings.PUBLIC_MIN_RESPONSES,
+        tz=settings.TIMEZONE,
     )
 
 
@@ -51,6 +52,10 @@ def board(code: str):
             "reports/board.html",
             board=found,
             periods=board_view.periods(found, g.lang, _),
+            protected_text=board_view.protected_text(_),
+            handled=board_view.feedback_view(found, g.lang, _),
+            trend=board_view.trend_rows(found, g.lang, _),
+            quarter=board_view.periods(found, g.lang, _)[1].title,
             url=_url(found.unit.code),
         )
     )
@@ -64,7 +69,14 @@ def board_poster(code: str):
     found = _board(code)
     if found is None:
         return _missing()
-    pdf = board_view.poster(found, _url(found.unit.code), g.lang, _)
+    # ?d=<desk code>: the poster hangs at that desk, and its QR code opens its survey.
+    try:
+        desk = board_view.poster_desk(
+            get_session(), found, request.args.get("d", "")[:MAX_CODE], config.settings().BASE_URL
+        )
+    except LookupError:
+        return _missing()
+    pdf = board_view.poster(found, _url(found.unit.code), g.lang, _, desk)
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -26,10 +26,12 @@ from survey.config import settings
 from survey.extensions import csrf, limiter
 from survey.i18n import LOCALES
 from survey.public import bp, form_errors, kiosk, limits, open_forms, page_cache
-from survey.services import kiosks, links, public_desks, submission
+from survey.services import feedback, kiosks, links, public_desks, submission
 from survey.services.form_check import (
     MAX_COMMENT,
+    MAX_CONTACT,
     CheckedForm,
+    check_contact,
     check_form,
     check_late_comment,
 )
@@ -303,6 +305,7 @@ def _comment_limited(limit):
         comment_error=message,
         comment=(request.form.get("comment") or "")[:MAX_COMMENT],
         comment_kind=request.form.get("comment_kind"),
+        **_typed_contact(),
     )
     return make_response(page, 429, {"Retry-After": str(seconds)})
 
@@ -406,7 +409,13 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         kiosks.touch(session, tablet)
     try:
         result = submission.store(
-            session, ctx, checked, secret, settings().TIMEZONE, settings().BURST_PER_NETWORK
+            session,
+            ctx,
+            checked,
+            secret,
+            settings().TIMEZONE,
+            settings().BURST_PER_NETWORK,
+            settings().FEEDBACK_DUE_WORKING_DAYS,
         )
     except submission.CaseAlreadyAnswered:
         return render_template("public/case_done.html", desk=desk), 409
@@ -493,14 +502,23 @@ def link_submit(token: str):
     return _submit(desk, url_for("public.link_submit", token=token), link=claims)
 
 
+def _typed_contact() -> dict:
+    """The contact and consent as typed, to show them again with the form."""
+    return {
+        "contact": (request.form.get("contact") or "")[:MAX_CONTACT],
+        "consent": request.form.get("consent") == "yes",
+    }
+
+
 def _thanks_page(desk, sid: str, **typed) -> str:
     """The thanks page with what was typed in its comment form (not cached)."""
+    typed.setdefault("has_comment", False)
     return render_template(
         "public/thanks.html",
         desk=desk,
         sid=sid,
-        has_comment=False,
         other_lang="en" if g.lang == "vi" else "vi",
+        contact_days=settings().FEEDBACK_CONTACT_DAYS,
         **typed,
     )
 
@@ -521,16 +539,25 @@ def thanks(code: str):
     if stored is None or stored.desk_id != desk.id:
         return redirect(url_for("public.survey_page", code=desk.code), 303)
     tablet = kiosk.current(desk) is not None
+    holes = {"sid": sid, "csrf_token": generate_csrf()}
+    has_contact = False
+    if stored.has_comment:  # its tracking code, for /y-kien/<code>
+        holes["tracking"] = feedback.open_case(
+            get_session(), stored.id, settings().TIMEZONE, settings().FEEDBACK_DUE_WORKING_DAYS
+        )
+        has_contact = feedback.has_contact(get_session(), stored.id)
     # Rendered once per desk, language and variant: it ends every submission.
     html = page_cache.render(
         "public/thanks.html",
-        (desk.code, desk.unit.code, desk.unit.name, stored.has_comment, tablet),
-        {"sid": sid, "csrf_token": generate_csrf()},
+        (desk.code, desk.unit.code, desk.unit.name, stored.has_comment, tablet, has_contact),
+        holes,
         desk=desk,
         has_comment=stored.has_comment,
         other_lang="en" if g.lang == "vi" else "vi",
         tablet=tablet,
         reset_seconds=KIOSK_RESET_SECONDS,
+        contact_days=settings().FEEDBACK_CONTACT_DAYS,
+        has_contact=has_contact,
     )
     resp = make_response(html)
     resp.headers["Cache-Control"] = "no-store"
@@ -565,19 +592,47 @@ def late_comment(code: str):
                     comment=(request.form.get("comment") or "")[:MAX_COMMENT],
                     comment_kind=request.form.get("comment_kind"),
                     comment_error=None,
+                    **_typed_contact(),
                 )
             ),
         )
+    if request.form.get("contact_only") == "1" and stored.has_comment:
+        # A contact for the comment given on the survey form (its tracking code is shown).
+        checked = check_contact(request.form)
+        if not checked.ok:
+            return _thanks_page(
+                desk,
+                sid,
+                has_comment=True,
+                tracking=feedback.code_of_response(session, stored.id),
+                contact_error=checked.errors["contact"],
+                **_typed_contact(),
+            ), 400
+        feedback.add_contact(session, stored.id, checked.contact)
+        open_forms.thank_for(session_cookie, desk.code, sid)
+        return redirect(url_for("public.thanks", code=desk.code), 303)
     checked = check_late_comment(request.form)
     if not checked.ok:
+        errors = checked.errors
         return _thanks_page(
             desk,
             sid,
-            comment_error=next(iter(checked.errors.values())),
+            comment_error=errors.get("comment") or errors.get("comment_kind"),
+            contact_error=errors.get("contact"),
             comment=checked.comment[:MAX_COMMENT],
             comment_kind=request.form.get("comment_kind"),
+            **_typed_contact(),
         ), 400
-    submission.add_comment(session, stored.id, checked.comment, checked.comment_kind)
+    added = submission.add_comment(
+        session,
+        stored.id,
+        checked.comment,
+        checked.comment_kind,
+        settings().TIMEZONE,
+        settings().FEEDBACK_DUE_WORKING_DAYS,
+    )
+    if added and checked.contact:
+        feedback.add_contact(session, stored.id, checked.contact)
     open_forms.thank_for(session_cookie, desk.code, sid)
     return redirect(url_for("public.thanks", code=desk.code), 303)
 
@@ -592,4 +647,5 @@ def privacy():
         desk=desk,
         controller=settings().DATA_CONTROLLER,
         contact=settings().PRIVACY_CONTACT,
+        contact_days=settings().FEEDBACK_CONTACT_DAYS,
     )

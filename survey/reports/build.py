@@ -24,9 +24,11 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from analysis import analyze
+from analysis.cell_table import COUNT
 from analysis.verdict import MIN_RESPONSES
 from questionnaires.model import Questionnaire
 from survey.reports import inputs
+from survey.reports.cells_sql import read_cells
 from survey.reports.frame import SURVEY_CHANNEL, Labels, Progress, read_frame
 from survey.reports.inputs import Targets
 from survey.reports.notes import Note
@@ -148,13 +150,22 @@ def build_for(
     sel: Selection,
     progress: Progress | None = None,
     by: tuple[str, ...] = BREAKDOWNS,
+    cells: bool = True,
 ) -> Report:
     """The report of an already checked selection (``by``: the breakdowns to estimate).
 
     A sector or group selection reads and weights the frame of the selection
     without it (``whole_design``) and estimates the domain (``analyze(domain=)``).
+    ``cells``: read per-cell totals summed in SQL (``cells_sql``; the default),
+    else one row per response (``read_frame``): the same numbers either way.
     """
-    frame, labels = read_frame(session, whole_design(sel), progress, survey_channel=True)
+    patterns = None
+    if cells:
+        frame, patterns, labels = read_cells(session, whole_design(sel))
+        if progress is not None:
+            progress(int(frame[COUNT].sum()))
+    else:
+        frame, labels = read_frame(session, whole_design(sel), progress, survey_channel=True)
     # Only the report's own analyze breaks down by channel; the overall-only checks
     # (raking, sensitivity) would refuse a column they are not told to use.
     channels = frame.pop(SURVEY_CHANNEL)
@@ -195,6 +206,7 @@ def build_for(
         closed=sel.closed,
         domain=domain,
         strata=design_strata(weights.table),
+        patterns=patterns,
     )
     if sel.fallback:
         notes.append(

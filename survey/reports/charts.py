@@ -142,6 +142,29 @@ def overall_gauge(
 
 
 # --- horizontal bars with labels (PDF) -------------------------------------------------
+LABEL_SIZE = 8.0
+# DejaVu Sans averages about 0.56 em per character in Vietnamese text.
+CHAR_EM = 0.56
+VALUE_W = 40.0  # the column of the values, right of the plot
+
+
+def wrap(text: str, width: float, size: float = LABEL_SIZE, lines: int = 2) -> list[str]:
+    """``text`` broken at spaces into at most ``lines`` lines of ``width`` points;
+    only a last line that still does not fit is shortened (with "…")."""
+    per_line = max(int(width / (size * CHAR_EM)), 8)
+    words, out = text.split(), [""]
+    for word in words:
+        candidate = f"{out[-1]} {word}".strip()
+        if len(candidate) <= per_line or not out[-1]:
+            out[-1] = candidate
+        else:
+            out.append(word)
+    if len(out) > lines:
+        out = out[: lines - 1] + [" ".join(out[lines - 1 :])]
+    out[-1] = _clip(out[-1], per_line)
+    return out
+
+
 def labelled_bars(
     rows: list[tuple[str, float | None, float | None, float | None]],
     target: float | None,
@@ -151,29 +174,40 @@ def labelled_bars(
     label_width: float = 190.0,
     title: str = "",
 ) -> Scene:
-    """Rows of (label, estimate, low, high) as bars 0..100% with intervals and the target."""
-    row_h, top, bottom = 22.0, 6.0, 22.0
+    """Rows of (label, estimate, low, high) as bars 0..100% with intervals and the target.
+
+    Labels wrap onto two lines instead of being cut; the values stand in a
+    column of their own right of the plot, where no whisker or target line runs."""
+    labels = [wrap(label, label_width) for label, *_rest in rows]
+    row_h = 28.0 if any(len(lines) > 1 for lines in labels) else 22.0
+    top, bottom = 6.0, 22.0
     h = top + row_h * len(rows) + bottom
     s = Scene(width, h, title)
-    x0, x1 = label_width + 8, width - 40
+    x0, x1 = label_width + 8, width - VALUE_W - 8
 
     def x(v: float) -> float:
         return x0 + min(max(v, 0.0), 1.0) * (x1 - x0)
 
     for t in (0, 0.25, 0.5, 0.75, 1.0):
         s.line(x(t), top, x(t), top + row_h * len(rows), GRID, 0.6)
-        s.text(x(t), h - 6, fmt.pct(t, locale, 0), 8, "middle", fill=MUTED)
-    for i, (label, est, low, high) in enumerate(rows):
+        anchor = "end" if t == 1 else "middle"  # 100% must not run into the value column
+        s.text(x(t), h - 6, fmt.pct(t, locale, 0), LABEL_SIZE, anchor, fill=MUTED)
+    bar_h = 12.0
+    for i, (_label, est, low, high) in enumerate(rows):
         y = top + i * row_h
-        s.text(label_width, y + 14, _clip(label, 46), 8, "end")
+        mid = y + row_h / 2
+        lines = labels[i]
+        first = mid + LABEL_SIZE * 0.35 - (len(lines) - 1) * LABEL_SIZE * 0.6
+        for k, line in enumerate(lines):
+            s.text(label_width, first + k * LABEL_SIZE * 1.2, line, LABEL_SIZE, "end")
         if est is None:
             continue
-        s.rect(x(0), y + 5, x(est) - x(0), row_h - 10, BAR)
+        s.rect(x(0), mid - bar_h / 2, x(est) - x(0), bar_h, BAR)
         if low is not None and high is not None:
-            s.line(x(low), y + row_h / 2, x(high), y + row_h / 2, TEXT, 1.2)
-            s.line(x(low), y + 7, x(low), y + row_h - 7, TEXT, 1.2)
-            s.line(x(high), y + 7, x(high), y + row_h - 7, TEXT, 1.2)
-        s.text(x(high if high is not None else est) + 4, y + 14, fmt.pct(est, locale), 8)
+            s.line(x(low), mid, x(high), mid, TEXT, 1.2)
+            s.line(x(low), mid - 4, x(low), mid + 4, TEXT, 1.2)
+            s.line(x(high), mid - 4, x(high), mid + 4, TEXT, 1.2)
+        s.text(width - 2, mid + LABEL_SIZE * 0.35, fmt.pct(est, locale), LABEL_SIZE, "end")
     if target is not None:
         s.line(x(target), top - 2, x(target), top + row_h * len(rows) + 2, TARGET, 1.5, "3 2")
     return s

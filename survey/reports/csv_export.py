@@ -1,6 +1,8 @@
 """The response file: tidy CSV (UTF-8 with BOM) and its codebook.
 
-``data.csv`` holds one row per response, as ``survey analyze`` reads it back:
+``data.csv`` holds one row per response (RFC 4180 by default; ``dialect="vn"``
+separates fields with ``;`` and writes decimals with a comma, for Excel in a
+Vietnamese locale), as ``survey analyze`` reads it back:
 ``response_id, unit, desk, sector, sector_group, day, excluded, flags``, the
 demographics, one column per item (1..5, ``NA`` = không áp dụng, empty = not
 answered) and the comment.  The codebook names every column and every code.
@@ -46,9 +48,26 @@ def neutralise(value):
     return value
 
 
-def _line(values) -> str:
+# RFC 4180 (comma, decimal point) is the default; "vn" is what Excel reads in a
+# Vietnamese locale: ";" between fields and a decimal comma.
+DIALECTS = ("rfc", "vn")
+
+
+def _writer(buf, dialect: str = "rfc"):
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown CSV dialect {dialect!r}")
+    return csv.writer(buf, lineterminator="\r\n", delimiter=";" if dialect == "vn" else ",")
+
+
+def _value(v, dialect: str):
+    if dialect == "vn" and isinstance(v, float):
+        return repr(v).replace(".", ",")
+    return neutralise(v)
+
+
+def _line(values, dialect: str = "rfc") -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow([neutralise(v) for v in values])
+    _writer(buf, dialect).writerow([_value(v, dialect) for v in values])
     return buf.getvalue()
 
 
@@ -62,13 +81,15 @@ def columns(sel: Selection) -> list[str]:
     ]
 
 
-def rows(session: Session, sel: Selection, progress: Progress | None = None) -> Iterator[str]:
+def rows(
+    session: Session, sel: Selection, progress: Progress | None = None, dialect: str = "rfc"
+) -> Iterator[str]:
     """The CSV text piece by piece: BOM and header first, then one piece per chunk."""
     q = sel.questionnaire
     codes = q.all_item_codes()
     demographics = demographic_columns(q)
     names = columns(sel)
-    yield BOM + _line(names)
+    yield BOM + _line(names, dialect)
     lookup = Lookup.load(session, sel)
     for chunk in iter_chunks(session, sel, lookup, extra_columns=demographics):
         ids = chunk["response_id"].tolist()
@@ -82,9 +103,9 @@ def rows(session: Session, sel: Selection, progress: Progress | None = None) -> 
         chunk["excluded"] = chunk["excluded"].map({True: "true", False: "false"})
         chunk["comment"] = chunk["response_id"].map(texts).fillna("")
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
+        writer = _writer(buf, dialect)
         for record in chunk[names].itertuples(index=False, name=None):
-            writer.writerow([neutralise(v) for v in record])
+            writer.writerow([_value(v, dialect) for v in record])
         if progress is not None:
             progress(len(chunk))
         yield buf.getvalue()
@@ -158,5 +179,5 @@ def codebook_rows(session: Session, sel: Selection) -> list[list[str]]:
     return out
 
 
-def codebook(session: Session, sel: Selection) -> str:
-    return BOM + "".join(_line(r) for r in codebook_rows(session, sel))
+def codebook(session: Session, sel: Selection, dialect: str = "rfc") -> str:
+    return BOM + "".join(_line(r, dialect) for r in codebook_rows(session, sel))

@@ -10,7 +10,7 @@ from datetime import date
 
 from markupsafe import Markup
 
-from survey.reports import charts, texts
+from survey.reports import charts, feedback_measures, texts
 from survey.reports import fmt as f
 from survey.reports.build import SMALL_N, Report
 from survey.reports.texts import Gettext
@@ -31,6 +31,7 @@ class Row:
     chart: Markup
     n_text: str = ""
     tag: str = ""  # why it is small ("ít phiếu", "ít ngày khảo sát")
+    verdict_text: str = ""  # why the verdict, in plain words, beside the badge
     extra: dict = field(default_factory=dict)
 
 
@@ -90,6 +91,9 @@ def _row(
         chart=chart,
         n_text=f.num(n, locale),
         tag=texts.small_tag(stat, _),
+        verdict_text=texts.verdict_reason(
+            stat, locale, _, level=report.result["level"], short=True
+        ),
     )
 
 
@@ -235,6 +239,11 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
             else texts.small_sample_text(o["n"], r["design"].get("n_days"), locale, _),
             "verdict": o["verdict"],
             "verdict_label": texts.verdict_label(o["verdict"], _),
+            # The count of further responses has its own line below.
+            "verdict_text": texts.verdict_reason(o, locale, _, level=r["level"], more=False),
+            # Why the year can be decided while its months are not.
+            "year_month": texts.year_month_text(_) if texts.year_month_applies(report) else None,
+            "small_tag": texts.small_tag(o, _),
             "more_needed": texts.more_needed_text(o, locale, _),
             "target": f.pct(o["target"], locale, 0) if o["target"] is not None else None,
             "target_text": texts.target_text(report, locale, _),
@@ -283,6 +292,8 @@ def dashboard(report: Report, locale: str, _: Gettext) -> dict:
             texts.kind_label(k, _): f.num(v, locale)
             for k, v in sorted(report.comment_counts.items())
         },
+        # The sixth criterion from the handling data (answered on time, median days).
+        "feedback": feedback_measures.view(report, locale, _),
         "period": f"{f.day(report.selection.start, locale)} – {f.day(report.selection.end, locale)}",
         "small_n": SMALL_N,
     }

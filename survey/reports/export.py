@@ -17,6 +17,7 @@ MIMETYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "csv": "text/csv; charset=utf-8",
 }
 
@@ -38,6 +39,10 @@ def render(session: Session, report: Report, fmt: str) -> bytes:
         from survey.reports import pdf
 
         return pdf.render(session, report)
+    if fmt == "docx":
+        from survey.reports import docx
+
+        return docx.render(session, report)
     raise ValueError(f"unknown report format {fmt!r}")
 
 

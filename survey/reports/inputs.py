@@ -198,7 +198,11 @@ def targets_for(session: Session, sel: Selection, frame: pd.DataFrame) -> Target
             for code, t in group_targets.items()
             if t is not None and t.sector_group_id is not None
         }
-        desk_unit = frame.groupby("desk")["unit"].agg(lambda s: s.mode().iat[0])
+        # The unit most of the desk's responses are at (rows are cells of ``_n``
+        # responses on the cell path, single responses otherwise).
+        n = frame["_n"] if "_n" in frame else pd.Series(1, index=frame.index)
+        per_pair = n.groupby([frame["desk"], frame["unit"]], observed=True).sum()
+        desk_unit = per_pair.groupby(level=0).idxmax().map(lambda key: key[1])
         counted = frame.loc[~frame["excluded"].astype(bool)]
         desk_groups = counted.groupby("desk")["sector_group"].agg(set)
         for desk_code, unit_code in desk_unit.items():

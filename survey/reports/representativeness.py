@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import ConvergenceError, analyze
+from analysis.cell_table import COUNT
 from questionnaires.model import Questionnaire
 from survey.reports.frame import Labels
 from survey.reports.notes import Note
@@ -95,7 +96,10 @@ def sector_margin(
         return None
     cells = counted["cell"].astype(str)
     population = table.set_index("cell")["volume"]
-    w0 = cells.map(population / cells.value_counts()).astype(float)
+    # Respondents per row: 1, or a cell table's count (analysis.cell_table).
+    n = counted[COUNT].astype(float) if COUNT in counted else pd.Series(1.0, counted.index)
+    # w0: the row's respondents' total post-stratified weight.
+    w0 = cells.map(population / n.groupby(cells).sum()).astype(float) * n
     units = counted["unit"].astype(str)
     desks = counted["desk"].astype(str)
     sectors = counted["sector"].astype(str)
@@ -132,7 +136,7 @@ def sector_margin(
         table=pd.DataFrame({UNIT_SECTOR: list(totals), "volume": list(totals.values())}),
         column=column,
         units=tuple(used),
-        n_rest=int((~known & units.isin(used)).sum()),
+        n_rest=int(n[~known & units.isin(used)].sum()),
     )
 
 

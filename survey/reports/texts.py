@@ -13,6 +13,7 @@ from typing import Any
 
 from analysis.planner import POWER
 from analysis.verdict import MIN_DF, MIN_PSUS_PER_STRATUM, MIN_RESPONSES
+from survey.messages.questionnaires import NAMES as FORM_NAMES
 from survey.reports import fmt as f
 from survey.reports.build import Report
 from survey.reports.frame import NONE_CODE
@@ -37,13 +38,20 @@ KINDS = {
     "suggestion": N_("Kiến nghị, góp ý"),
     "complaint": N_("Phản ánh"),
 }
-STATUSES = {"new": N_("Mới"), "in_progress": N_("Đang xử lý"), "resolved": N_("Đã xử lý")}
+STATUSES = {
+    "new": N_("Mới"),
+    "in_progress": N_("Đang xử lý"),
+    "answered": N_("Đã trả lời"),
+    "closed": N_("Đóng"),
+    "resolved": N_("Đã xử lý"),  # before case handling (migration 0013): in old audit entries
+}
 # Response.channel: how the answers came in (the "survey_channel" breakdown).
 CHANNELS = {
     "qr": N_("Mã QR tại quầy"),
     "link": N_("Đường dẫn theo hồ sơ"),
     "kiosk": N_("Máy tính bảng tại quầy"),
     "import": N_("Nhập từ tệp"),
+    "paper": N_("Phiếu giấy"),
 }
 
 
@@ -192,6 +200,43 @@ def versus_label(entry: dict, _: Gettext = plain) -> str:
     return _(VERSUS[code]) if code else ""
 
 
+# Two values compared (``analysis.compare.pairs``): this month against the last,
+# one unit against another.
+PAIR_WORDS = {
+    "higher": N_("Cao hơn rõ rệt: %(d)s điểm"),
+    "lower": N_("Thấp hơn rõ rệt: %(d)s điểm"),
+    "none": N_("Không khác biệt rõ (%(d)s điểm)"),
+}
+
+
+def points(difference: float, locale: str = "vi") -> str:
+    """A difference of shares in percentage points with its sign: "+1,2", "−3,4"."""
+    value = f.num(abs(difference) * 100, locale, 1)
+    return ("+" if difference >= 0 else "−") + value
+
+
+def pair_label(c: dict | None, locale: str = "vi", _: Gettext = plain) -> str:
+    """ "Cao hơn rõ rệt: +5,2 điểm" / "Không khác biệt rõ (+1,2 điểm)"; "" for none."""
+    if c is None:
+        return ""
+    code = c["direction"] if c["significant"] and c["direction"] else "none"
+    return _(PAIR_WORDS[code], d=points(c["difference"], locale))
+
+
+def pair_interval(c: dict | None, locale: str = "vi") -> str:
+    """The interval of a difference in points: "−2,0 đến +4,4"."""
+    if c is None:
+        return ""
+    return f"{points(c['ci_low'], locale)} đến {points(c['ci_high'], locale)}"
+
+
+PAIRS_NOTE = N_(
+    "So với tháng trước: chênh lệch giữa hai tháng (điểm phần trăm) và khoảng tin cậy 95% "
+    "của chênh lệch, tính theo thiết kế mẫu (có xét đến việc hai tháng cùng các quầy); "
+    "“rõ rệt” khi khoảng tin cậy không chứa 0. Tháng chưa đủ phiếu thì không so sánh."
+)
+
+
 def ranking_note(_: Gettext = plain) -> str:
     return _(RANKING_NOTE)
 
@@ -260,6 +305,78 @@ def more_needed_text(stat: dict, locale: str = "vi", _: Gettext = plain) -> str 
     if not stat.get("more_needed") or direction not in DIRECTIONS or not adequate(stat):
         return None
     return _(DIRECTIONS[direction], n=f.num(stat["more_needed"], locale))
+
+
+# A verdict in plain words, beside every badge (dashboard, PDF, DOCX, XLSX): the
+# reason after the verdict's label ("Đạt — chắc chắn (95%) cao hơn chỉ tiêu 85%").
+VERDICT_REASONS = {
+    "dat": N_("chắc chắn (%(level)s) cao hơn chỉ tiêu %(target)s"),
+    "khong_dat": N_("chắc chắn (%(level)s) thấp hơn chỉ tiêu %(target)s"),
+    "chua_du_can_cu": N_("kết quả %(estimate)s có thể cao hoặc thấp hơn chỉ tiêu %(target)s"),
+}
+# The same in a table row, whose estimate and target stand in their own columns.
+VERDICT_REASONS_SHORT = {
+    "dat": N_("chắc chắn cao hơn chỉ tiêu"),
+    "khong_dat": N_("chắc chắn thấp hơn chỉ tiêu"),
+    "chua_du_can_cu": N_("có thể cao hoặc thấp hơn chỉ tiêu"),
+}
+
+
+def verdict_reason(
+    stat: dict,
+    locale: str = "vi",
+    _: Gettext = plain,
+    level: float = 0.95,
+    short: bool = False,
+    more: bool = True,
+) -> str:
+    """Why the verdict is what it is, in plain words; "" without a verdict.
+
+    Below the minimum design only the reason nothing is concluded ("ít phiếu"):
+    no interval and no count of further responses is promised."""
+    code = stat.get("verdict")
+    if code not in VERDICT_REASONS or stat.get("target") is None:
+        return ""
+    if not adequate(stat):
+        return small_tag(stat, _) or _("ít phiếu")
+    if short:
+        text = _(VERDICT_REASONS_SHORT[code])
+    else:
+        text = _(
+            VERDICT_REASONS[code],
+            level=f.pct(level, locale, 0),
+            target=target_percent(stat["target"], locale),
+            estimate=f.pct(stat["estimate"], locale),
+        )
+    needed = more_needed_text(stat, locale, _) if more else None
+    if code == "chua_du_can_cu" and needed:
+        text += "; " + needed[0].lower() + needed[1:]  # "cần thêm khoảng N phiếu để khẳng định …"
+    return text
+
+
+def verdict_sentence(
+    stat: dict, locale: str = "vi", _: Gettext = plain, level: float = 0.95, short: bool = False
+) -> str:
+    """ "Đạt — chắc chắn (95%) cao hơn chỉ tiêu 85%" and its kin; "" without a verdict."""
+    reason = verdict_reason(stat, locale, _, level, short)
+    return f"{verdict_label(stat.get('verdict'), _)} — {reason}" if reason else ""
+
+
+def year_month_text(_: Gettext = plain) -> str:
+    """Why a year can be decided while each of its months is not."""
+    return _(
+        "Vì sao cả kỳ có thể “Không đạt” (hoặc “Đạt”) trong khi từng tháng “Chưa đủ căn cứ”: "
+        "mỗi tháng chỉ có một phần nhỏ số phiếu của cả kỳ, nên khoảng tin cậy của từng tháng "
+        "rộng và thường chứa chỉ tiêu; gộp mọi tháng, khoảng tin cậy hẹp lại và có thể nằm "
+        "trọn dưới (hoặc trên) chỉ tiêu. Hai kết luận không mâu thuẫn: tháng nào cũng chưa đủ "
+        "phiếu để kết luận riêng, cả kỳ thì đủ."
+    )
+
+
+def year_month_applies(report: Report) -> bool:
+    """The overall index is decided while some month is not (the explanation is due)."""
+    decided = report.overall.get("verdict") in ("dat", "khong_dat")
+    return decided and any(e["overall"].get("verdict") == "chua_du_can_cu" for e in report.months())
 
 
 # Why two forms cannot be analysed together (``questionnaires.combine.REASONS``).
@@ -343,7 +460,17 @@ def note_text(note: Note, _: Gettext = plain) -> str:
         params["reason"] = _label(FORM_REASONS, params["reason"], params["reason"], _)
     if "volume" in params:  # staff pages are Vietnamese: 9.646
         params["volume"] = f.num(params["volume"], "vi")
+    for key in ("form", "forms"):  # "Phiếu rút gọn (phiên bản 1)", never short@1
+        if key in params:
+            params[key] = ", ".join(form_name(k.strip(), _) for k in str(params[key]).split(","))
     return _(NOTES[note.code], **params)
+
+
+def form_name(key: str, _: Gettext = plain) -> str:
+    """A form's key (``short@1``) as staff name it: "Phiếu rút gọn (phiên bản 1)"."""
+    qid, _sep, version = key.partition("@")
+    name = _(FORM_NAMES[qid]) if qid in FORM_NAMES else qid
+    return _("%(name)s (phiên bản %(n)s)", name=name, n=version) if version else name
 
 
 def method_lines(report: Report, locale: str = "vi", _: Gettext = plain) -> list[str]:
@@ -541,12 +668,14 @@ def forms_text(report: Report, locale: str = "vi", _: Gettext = plain) -> str:
     """The forms a report covers: "Tất cả các phiếu (short@1, standard@1)" or one title and key."""
     sel = report.selection
     if len(sel.forms) > 1:
-        return _("Tất cả các phiếu (%(forms)s)", forms=", ".join(v.key for v in sel.forms))
+        forms = ", ".join(form_name(v.key, _) for v in sel.forms)
+        return _("Tất cả các phiếu (%(forms)s)", forms=forms)
     title = report.questionnaire.title
     name = title.get(locale) or title.get("vi", "")
+    size = _("%(n)d câu", n=len(report.questionnaire.all_item_codes()))
     if sel.picked:
-        return _("%(name)s (%(key)s, mẫu phiếu đã chọn)", name=name, key=sel.form_key)
-    return f"{name} ({sel.form_key})"
+        return _("%(name)s (%(key)s, mẫu phiếu đã chọn)", name=name, key=size)
+    return f"{name} ({size})"
 
 
 def target_text(report: Report, locale: str = "vi", _: Gettext = plain) -> str:

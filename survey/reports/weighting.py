@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from analysis.cell_table import COUNT
 from survey.reports import inputs
 from survey.reports.frame import Labels
 from survey.reports.notes import Note
@@ -130,7 +131,9 @@ class Weighting:
 
 
 def _kept(frame: pd.DataFrame) -> pd.DataFrame:
-    kept = frame.loc[~frame["excluded"], ["unit", "desk", "day"]]
+    # A cell table (analysis.cell_table) counts its rows' respondents in "_n".
+    cols = ["unit", "desk", "day", *([COUNT] if COUNT in frame else [])]
+    kept = frame.loc[~frame["excluded"].astype(bool), cols]
     return kept.assign(month=kept["day"].dt.strftime("%Y-%m"))
 
 
@@ -163,7 +166,11 @@ def collapse(
     A desk without any counted response is not represented: its volume stays out
     (``coverage`` reports it).
     """
-    counts = kept.groupby(["desk", "month"]).size()
+    if COUNT in kept:
+        counts = kept.groupby(["desk", "month"])[COUNT].sum()
+        counts = counts[counts > 0]
+    else:
+        counts = kept.groupby(["desk", "month"]).size()
     known = volumes.groupby(["desk", "month"])["volume"].sum() if len(volumes) else pd.Series()
     cell_of: dict[tuple[str, str], str] = {}
     population: dict[str, float] = {}

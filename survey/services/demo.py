@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from questionnaires.loader import load_dir
 from questionnaires.model import Questionnaire
+from survey.config import DEFAULTS
 from survey.models import (
     Answer,
     Comment,
@@ -32,6 +33,7 @@ from survey.models import (
     Volume,
 )
 from survey.models.response import DEMOGRAPHIC_COLUMNS
+from survey.services import feedback
 from survey.services import questionnaires as qsvc
 from survey.services.codes import ALPHABET, LENGTH
 
@@ -390,9 +392,20 @@ def _load_responses(session, desks, sectors, questionnaires) -> int:
     ]
     if rows:
         session.execute(insert(Answer), rows)
+    commented = []
     for r, comment in zip(new_responses, comments, strict=True):
         if comment:
-            session.add(Comment(response_id=r.id, text=comment[0], kind=comment[1]))
+            # Received when the response was: the board's counts and due days fall
+            # in the demo's months, not on the day the demo was loaded.
+            session.add(
+                Comment(
+                    response_id=r.id, text=comment[0], kind=comment[1], created_at=r.submitted_at
+                )
+            )
+            commented.append(r.id)
+    session.flush()
+    for response_id in commented:  # a tracking code and a due day, as a citizen's gets
+        feedback.open_case(session, response_id, DEFAULTS["TIMEZONE"])
     return len(new_responses)
 
 

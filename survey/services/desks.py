@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey.models import Desk, DeskSector, Response, Sector, Unit
+
+
+def name_key(name: str) -> str:
+    """A desk name as people tell names apart: NFC, then no case, no diacritics
+    (đ is d), runs of spaces as one; "Quầy  Hộ tịch" and "quay ho tich" are one name."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", name).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("đ", "d")
+    return " ".join(text.split())
+
+
+def name_taken(session: Session, unit_id: int, name: str, except_id: int | None = None) -> bool:
+    """Whether another desk of the unit (active or stopped) already has this name."""
+    key = name_key(name)
+    names = session.scalars(
+        select(Desk.name).where(Desk.unit_id == unit_id, Desk.id != (except_id or -1))
+    )
+    return any(name_key(other) == key for other in names)
 
 
 def survey_url(base_url: str, code: str) -> str:

@@ -7,6 +7,7 @@ source, English catalogue).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class CheckedForm:
     comment_kind: str = "comment"
     sector: str | None = None  # the sector the citizen chose; None: not asked or "Không rõ"
     honeypot: bool = False
+    # A phone number or e-mail for a reply, given with consent (late comment only).
+    contact: str | None = None
     errors: dict[str, object] = field(default_factory=dict)  # field -> message
     form_errors: list[object] = field(default_factory=list)  # not tied to a question
 
@@ -77,7 +80,48 @@ def check_late_comment(form) -> CheckedForm:
     _check_comment(form, out, default_kind="suggestion")
     if not out.comment and "comment" not in out.errors:
         out.errors["comment"] = _l("Xin nhập nội dung (tối đa 2.000 ký tự).")
+    _check_contact(form, out)
     return out
+
+
+def check_contact(form) -> CheckedForm:
+    """The thanks page's contact form, after a comment given on the survey form:
+    a contact is required there (with consent)."""
+    out = CheckedForm()
+    _check_contact(form, out)
+    if out.contact is None and "contact" not in out.errors:
+        out.errors["contact"] = _l("Xin nhập số điện thoại hoặc e-mail.")
+    return out
+
+
+MAX_CONTACT = 254
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9]{9,15}")
+
+
+def _check_contact(form, out: CheckedForm) -> None:
+    """The optional contact for a reply: a phone number or an e-mail, kept only
+    with the consent box ticked (its text states the purpose and retention)."""
+    raw = unicodedata.normalize("NFC", _single(form, "contact") or "").strip()
+    if not raw:
+        return
+    if _single(form, "consent") != "yes":
+        out.errors["contact"] = _l(
+            "Xin đánh dấu ô đồng ý nếu muốn để lại số điện thoại hoặc e-mail, "
+            "hoặc xóa thông tin liên hệ."
+        )
+        return
+    phone = re.sub(r"[ .()-]", "", raw)
+    if len(raw) <= MAX_CONTACT and not has_control_chars(raw):
+        if _PHONE.fullmatch(phone):
+            out.contact = phone
+            return
+        if _EMAIL.fullmatch(raw):
+            out.contact = raw
+            return
+    out.errors["contact"] = _l(
+        "Số điện thoại hoặc e-mail không đúng (ví dụ: 0912 345 678 hoặc ten@example.vn)."
+    )
 
 
 def _check_sector(form, out: CheckedForm, sectors: Collection[str]) -> None:

@@ -28,7 +28,7 @@ from survey.config import DEFAULTS
 from survey.models import Comment, Response
 from survey.models._types import utcnow
 from survey.models.response import DEMOGRAPHIC_COLUMNS
-from survey.services import hash_keys, response_writer
+from survey.services import feedback, hash_keys, response_writer
 from survey.services.form_check import CheckedForm
 
 # Abuse heuristics: flagged, never rejected (shared Wi-Fi at a desk is normal).
@@ -218,6 +218,7 @@ def store(
     secret: str,
     tz: str,
     network_burst: int = DEFAULTS["BURST_PER_NETWORK"],
+    feedback_due_days: int = DEFAULTS["FEEDBACK_DUE_WORKING_DAYS"],
 ) -> Stored:
     """Write the response in one transaction; replays return the first one.
 
@@ -230,16 +231,22 @@ def store(
     all, the retry finds it by its submission id.
     """
     try:
-        return _store_once(session, ctx, checked, secret, tz, network_burst)
+        return _store_once(session, ctx, checked, secret, tz, network_burst, feedback_due_days)
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
         session.rollback()
-        return _store_once(session, ctx, checked, secret, tz, network_burst)
+        return _store_once(session, ctx, checked, secret, tz, network_burst, feedback_due_days)
 
 
 def _store_once(
-    session: Session, ctx: Context, checked: CheckedForm, secret: str, tz: str, network_burst: int
+    session: Session,
+    ctx: Context,
+    checked: CheckedForm,
+    secret: str,
+    tz: str,
+    network_burst: int,
+    feedback_due_days: int,
 ) -> Stored:
     """One attempt of ``store``.
 
@@ -289,14 +296,24 @@ def _store_once(
             raise CaseAlreadyAnswered from None
         raise
     if response_id is not None:
+        if checked.comment:  # a case with its tracking code (the request commits it)
+            feedback.open_case(session, response_id, tz, feedback_due_days)
         return Stored(response_id, True, bool(checked.comment))
     # ON CONFLICT skipped the insert: a replay, or a concurrent copy that won.
     winner = find_by_submission_id(session, ctx.submission_id)
     return Stored(winner.id, False, winner.has_comment)
 
 
-def add_comment(session: Session, response_id: int, text: str, kind: str) -> bool:
-    """Attach a late comment from the thanks page; only if none was given.
+def add_comment(
+    session: Session,
+    response_id: int,
+    text: str,
+    kind: str,
+    tz: str = DEFAULTS["TIMEZONE"],
+    due_days: int = DEFAULTS["FEEDBACK_DUE_WORKING_DAYS"],
+) -> bool:
+    """Attach a late comment from the thanks page, as a case with its tracking
+    code (``feedback.open_case``); only if none was given.
 
     Two copies racing (a double tap) are decided by the unique constraint in
     the statement itself (ON CONFLICT DO NOTHING), so this needs no commit of
@@ -310,5 +327,9 @@ def add_comment(session: Session, response_id: int, text: str, kind: str) -> boo
         dialect_insert(Comment.__table__)
         .values(response_id=response_id, text=text, kind=kind)
         .on_conflict_do_nothing(index_elements=["response_id"])
+        .returning(Comment.__table__.c.id)  # rowcount is not reliable here on psycopg
     )
-    return session.execute(statement).rowcount == 1
+    if session.execute(statement).scalar() is None:
+        return False
+    feedback.open_case(session, response_id, tz, due_days)
+    return True

@@ -19,18 +19,19 @@ against the app's URL map, so it stays complete and true):
     GET       /desks/<int:desk_id>                         desk_detail       desks_views
     POST      /desks/<int:desk_id>/rename                  desk_rename       desks_views
     POST      /desks/<int:desk_id>/move                    desk_move         desks_views
-    POST      /desks/<int:desk_id>/deactivate              desk_deactivate   desks_views
+    GET POST  /desks/<int:desk_id>/deactivate              desk_deactivate   desks_views
     POST      /desks/<int:desk_id>/reactivate              desk_reactivate   desks_views
-    POST      /desks/<int:desk_id>/regenerate              desk_regenerate   desks_views
+    GET POST  /desks/<int:desk_id>/regenerate              desk_regenerate   desks_views
     POST      /desks/<int:desk_id>/questionnaire           desk_assign       desks_views
     POST      /desks/<int:desk_id>/sectors                 desk_sectors      desks_views
     POST      /desks/<int:desk_id>/kiosks                  kiosk_register    desks_views
     POST      /kiosks/<int:device_id>/revoke               kiosk_revoke      desks_views
     GET       /units/<int:unit_id>/posters.pdf             unit_posters      desks_views
+    GET       /desks/<int:desk_id>/poster.pdf              desk_poster       desks_views
     GET       /desks/<int:desk_id>/qr.<any(png, svg):fmt>  desk_qr           desks_views
 
     GET POST  /units/<int:unit_id>/targets                 targets           targets_views
-    POST      /targets/<int:target_id>/delete              target_delete     targets_views
+    GET POST  /targets/<int:target_id>/delete              target_delete     targets_views
 
     GET       /sectors                                     sectors           sectors_views
     POST      /sectors                                     sector_create     sectors_views
@@ -42,14 +43,31 @@ against the app's URL map, so it stays complete and true):
     POST      /volumes                                     volumes_upload    volumes_views
     POST      /volumes/confirm                             volumes_confirm   volumes_views
     GET       /units/<int:unit_id>/volumes                 unit_volumes      volumes_views
+    POST      /units/<int:unit_id>/volumes                 volumes_grid      volumes_views
+    GET       /units/<int:unit_id>/volumes/template.<any(csv, xlsx):fmt>  volumes_template  volumes_views
 
     GET       /audit                                       audit_log         audit_views
 
+    GET       /users                                       users             users_views
+    GET POST  /users/new                                   user_create       users_views
+    GET       /users/<int:user_id>                         user_detail       users_views
+    POST      /users/<int:user_id>                         user_update       users_views
+    GET POST  /users/<int:user_id>/disable                 user_disable      users_views
+    POST      /users/<int:user_id>/enable                  user_enable       users_views
+    GET POST  /users/<int:user_id>/reset                   user_reset        users_views
+
     GET       /feedback                                    feedback_inbox    feedback_views
     POST      /feedback/<int:comment_id>/status            feedback_status   feedback_views
+    GET       /feedback/export.xlsx                        feedback_export   feedback_views
+    GET       /feedback/<int:comment_id>                   feedback_case     feedback_views
+    POST      /feedback/<int:comment_id>/reply             feedback_reply    feedback_views
+    POST      /feedback/<int:comment_id>/assign            feedback_assign   feedback_views
+    POST      /feedback/<int:comment_id>/note              feedback_note     feedback_views
+    POST      /feedback/<int:comment_id>/kind              feedback_kind     feedback_views
+    POST      /feedback/settings/<int:unit_id>             feedback_setting  feedback_views
 
     GET       /reports                                     reports           reports_views
-    GET       /reports/export.<any(json, xlsx, pdf):fmt>   report_export     reports_views
+    GET       /reports/export.<any(json, xlsx, pdf, docx):fmt>  report_export     reports_views
     POST      /reports/jobs                                report_job_start  reports_views
     GET       /reports/jobs/<token>                        report_job        reports_views
     GET       /reports/jobs/<token>/file                   report_job_file   reports_views
@@ -77,5 +95,6 @@ from survey.staff import (  # noqa: E402,F401
     sectors_views,
     targets_views,
     units_views,
+    users_views,
     volumes_views,
 )

@@ -7,14 +7,16 @@ the bar it is judged against.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 from flask import g, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from survey.models import AuditEvent
+from survey.messages import audit as audit_words
+from survey.messages import times
+from survey.models import AuditEvent, User
 from survey.models._types import utcnow
 from survey.services import access, auth
 from survey.services.org import targets as org_targets
@@ -27,13 +29,29 @@ MAX_PAGE = 100_000  # keeps OFFSET inside a 64-bit integer
 FAILED_SIGN_IN_WINDOW = timedelta(hours=24)
 
 
-def _changes(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]:
-    old = json.loads(before) if before else {}
-    new = json.loads(after) if after else {}
-    if not isinstance(old, dict) or not isinstance(new, dict):
-        return [("", old, new)]
-    keys = sorted(set(old) | set(new))
-    return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k) or not old]
+def _rows(db, events) -> list[dict[str, Any]]:
+    """Each event in words: when (Vietnam time), who (full name), what, on what, the changes."""
+    names = dict(
+        db.execute(
+            select(User.username, User.full_name).where(
+                User.username.in_({e.actor for e in events if e.actor})
+            )
+        ).all()
+    )
+    return [
+        {
+            "at": times.local(e.at),
+            "actor": names.get(e.actor)
+            or (_("Dòng lệnh trên máy chủ") if e.actor == "cli" else e.actor)
+            or _("Không rõ (chưa đăng nhập)"),
+            "username": e.actor if names.get(e.actor) else "",
+            "action": audit_words.action_label(e.action),
+            "entity": audit_words.entity_label(e.entity),
+            "entity_id": e.entity_id,
+            "changes": audit_words.changes(e.before, e.after),
+        }
+        for e in events
+    ]
 
 
 def _target_log(db, page: int):
@@ -44,7 +62,7 @@ def _target_log(db, page: int):
         "staff/audit.html",
         failed=None,
         targets_only=True,
-        events=[(e, _changes(e.before, e.after)) for e in shown],
+        events=_rows(db, shown),
         page=page,
         pages=max(1, -(-len(events) // AUDIT_PAGE_SIZE)),
         total=len(events),
@@ -69,7 +87,7 @@ def audit_log():
     return render_template(
         "staff/audit.html",
         failed=auth.failed_sign_ins(db, utcnow() - FAILED_SIGN_IN_WINDOW),
-        events=[(e, _changes(e.before, e.after)) for e in events],
+        events=_rows(db, events),
         page=page,
         pages=max(1, -(-total // AUDIT_PAGE_SIZE)),
         total=total,

@@ -37,27 +37,53 @@ def _login_refused(response: Response) -> bool:
     return response.status_code == INVALID
 
 
-def _login_throttled(limit) -> Response:
-    seconds = max(1, math.ceil(limit.reset_at - time.time()))
-    wait = max(1, round(seconds / 60))
+def _wait_text(seconds: int) -> str:
+    """How long to wait, in the staff register: seconds under two minutes, else minutes."""
+    if seconds < 120:
+        return _("%(n)d giây", n=seconds)
+    return _("%(n)d phút", n=math.ceil(seconds / 60))
+
+
+def _seconds_left(limit) -> int:
+    return max(1, math.ceil(limit.reset_at - time.time()))
+
+
+def _throttled_page(seconds: int, message: str) -> Response:
     auth.record_failed_sign_in(
         get_session(), request.form.get("username") or "", request.remote_addr, reason="throttled"
     )
     keep_on_refusal()  # the 429 is answered, and the refusal stays in the audit log
     form = LoginForm()
-    form.form_errors.append(
-        _(
-            "Tài khoản này tạm thời không đăng nhập được vì có quá nhiều lần nhập sai mật "
-            "khẩu. Xin thử lại sau %(n)d phút.",
-            n=wait,
-        )
-    )
+    form.form_errors.append(message)
     page = render_template("staff/login.html", form=form, next=safe_next(request.args.get("next")))
     return make_response(page, 429, {"Retry-After": str(seconds)})
 
 
+def _login_throttled(limit) -> Response:
+    seconds = _seconds_left(limit)
+    return _throttled_page(
+        seconds,
+        _(
+            "Tài khoản này tạm thời không đăng nhập được vì đã nhập sai mật khẩu nhiều lần. "
+            "Xin thử lại sau %(wait)s, hoặc nhờ người quản lý cấp lại mật khẩu.",
+            wait=_wait_text(seconds),
+        ),
+    )
+
+
+def _address_throttled(limit) -> Response:
+    seconds = _seconds_left(limit)
+    return _throttled_page(
+        seconds,
+        _(
+            "Có quá nhiều lần đăng nhập từ máy hoặc mạng này. Xin thử lại sau %(wait)s.",
+            wait=_wait_text(seconds),
+        ),
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], on_breach=_address_throttled)
 @limiter.limit(
     "5 per minute;30 per hour;100 per day",
     methods=["POST"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -13,9 +12,9 @@ from sqlalchemy import func, select
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from survey import clock
 from survey.config import settings
 from survey.messages import org as org_words
+from survey.messages import times
 from survey.models import Response as SurveyResponse
 from survey.public import kiosk as kiosk_cookie
 from survey.services import access, kiosks
@@ -48,11 +47,14 @@ class KioskForm(StaffForm):
     )
 
 
-def _local(moment: datetime | None) -> str:
-    """A stored (naive UTC) instant in the unit's time zone, as staff read it."""
-    if moment is None:
-        return "—"
-    return clock.local_time(moment, settings().TIMEZONE).strftime("%d/%m/%Y %H:%M")
+def _duplicate_name(form: DeskNameForm, unit_id: int, desk_id: int | None = None) -> bool:
+    """Two desks of one unit may not share a name (case and diacritics aside)."""
+    if desk_svc.name_taken(get_session(), unit_id, form.name.data, desk_id):
+        form.name.errors.append(
+            _("Đơn vị đã có một quầy tên này (không phân biệt hoa thường, dấu). Xin chọn tên khác.")
+        )
+        return True
+    return False
 
 
 def _desk(desk_id: int, action: str = "desk.view"):
@@ -63,7 +65,7 @@ def _desk(desk_id: int, action: str = "desk.view"):
 def desk_create(unit_id: int):
     unit = unit_or_404(unit_id, "desk.manage")
     form = DeskNameForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _duplicate_name(form, unit.id):
         desk = org_desks.create_desk(get_session(), g.user, unit, name=form.name.data)
         flash(_("Đã tạo quầy %(name)s, mã %(code)s.", name=desk.name, code=desk.code))
         return redirect(url_for("staff.desk_detail", desk_id=desk.id))
@@ -108,7 +110,7 @@ def _desk_page(desk, status: int = 200, sectors_error: str | None = None, **boun
         all_sectors=org_sectors.list_sectors(db),
         sectors_error=sectors_error,
         kiosk_devices=kiosks.for_desk(db, desk),
-        local=_local,
+        local=times.local,
         **forms,
     ), status
 
@@ -122,7 +124,7 @@ def desk_detail(desk_id: int):
 def desk_rename(desk_id: int):
     desk = _desk(desk_id, "desk.manage")
     form = DeskNameForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or _duplicate_name(form, desk.unit_id, desk.id):
         return _desk_page(desk, INVALID, rename_form=form)
     org_desks.rename_desk(get_session(), g.user, desk, name=form.name.data)
     flash(_("Đã đổi tên quầy."))
@@ -158,8 +160,34 @@ def _desk_action(desk_id: int, change, message: str):
     return redirect(url_for("staff.desk_detail", desk_id=desk.id))
 
 
-@bp.post("/desks/<int:desk_id>/deactivate")
+def _confirm_desk(desk_id: int, *, title: str, consequence: str, button: str):
+    """The page that asks before a destructive desk action (a GET of the action's URL)."""
+    desk = _desk(desk_id, "desk.manage")
+    return render_template(
+        "staff/confirm.html",
+        title=title,
+        subject=f"{desk.name} – {desk.unit.name}",
+        consequence=consequence,
+        button=button,
+        action=request.path,
+        cancel=url_for("staff.desk_detail", desk_id=desk.id),
+        form=ActionForm(formdata=None),
+        warn=True,
+    )
+
+
+@bp.route("/desks/<int:desk_id>/deactivate", methods=["GET", "POST"])
 def desk_deactivate(desk_id: int):
+    if request.method == "GET":
+        return _confirm_desk(
+            desk_id,
+            title=_("Ngừng quầy"),
+            consequence=_(
+                "Mã QR và áp phích của quầy vẫn giữ nguyên nhưng báo quầy không nhận đánh giá; "
+                "máy tính bảng của quầy cũng ngừng nhận phiếu. Có thể mở lại quầy bất cứ lúc nào."
+            ),
+            button=_("Ngừng quầy"),
+        )
     return _desk_action(
         desk_id,
         lambda db, desk: org_desks.set_desk_active(db, g.user, desk, False),
@@ -176,8 +204,18 @@ def desk_reactivate(desk_id: int):
     )
 
 
-@bp.post("/desks/<int:desk_id>/regenerate")
+@bp.route("/desks/<int:desk_id>/regenerate", methods=["GET", "POST"])
 def desk_regenerate(desk_id: int):
+    if request.method == "GET":
+        return _confirm_desk(
+            desk_id,
+            title=_("Cấp mã QR mới"),
+            consequence=_(
+                "Mọi áp phích đã in của quầy này sẽ ngừng hoạt động: mã cũ chỉ báo “Mã QR này "
+                "đã được thay”. Cần in và dán áp phích mới ngay sau khi cấp mã."
+            ),
+            button=_("Cấp mã QR mới"),
+        )
     return _desk_action(
         desk_id,
         lambda db, desk: org_desks.regenerate_code(db, g.user, desk),
@@ -278,6 +316,27 @@ def unit_posters(unit_id: int):
         render_posters(desks, size),
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="posters-{unit.code}-{size}.pdf"'},
+    )
+
+
+@bp.get("/desks/<int:desk_id>/poster.pdf")
+def desk_poster(desk_id: int):
+    """The poster of one desk (A4, A5 tent card or A6 stickers), as ``survey posters --desk``."""
+    from survey.posters import SIZES, PosterError, posters_for_unit, render_posters
+
+    desk = _desk(desk_id, "poster.print")
+    size = request.args.get("size", "a4")
+    if size not in SIZES:
+        abort(404)
+    try:
+        desks = posters_for_unit(get_session(), settings().BASE_URL, desk.unit.code, desk.code)
+    except PosterError:  # a stopped desk: its code leads to a closed page
+        flash(_("Quầy đã ngừng: mở lại quầy trước khi in áp phích."))
+        return redirect(url_for("staff.desk_detail", desk_id=desk.id))
+    return Response(
+        render_posters(desks, size),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="poster-{desk.code}-{size}.pdf"'},
     )
 
 

@@ -25,12 +25,16 @@ from flask import (
 from flask import session as cookie
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from survey import clock, config
 from survey.config import settings
 from survey.messages import org as org_words
+from survey.messages import questionnaires as questionnaire_words
+from survey.messages import times
+from survey.models import QuestionnaireVersion, User
 from survey.security import query_int
-from survey.services import access, auth
+from survey.services import access, auth, users
 from survey.services.access import Forbidden
 from survey.services.org import assignment
 from survey.services.org import targets as org_targets
@@ -101,6 +105,34 @@ def _percent_filter(share: float) -> str:
     return percent(share)
 
 
+# Every staff page shows a stored instant in Vietnam time (survey.messages.times).
+bp.add_app_template_filter(times.local, "staff_time")
+bp.add_app_template_filter(questionnaire_words.label, "questionnaire_label")
+
+
+@bp.app_template_filter("staff_name")
+def _staff_name(username: str | None) -> str:
+    """A stored username (who registered a tablet, say) as the person's full name."""
+    if not username:
+        return ""
+    full = get_session().scalar(select(User.full_name).where(User.username == username))
+    return full or username
+
+
+@bp.app_template_filter("questionnaire_key_label")
+def _questionnaire_key_label(key: str) -> str:
+    """``short@1`` (a query-string value) as its label, for pages that hold keys only."""
+    qid, _sep, version = str(key).partition("@")
+    row = None
+    if version.isdigit():
+        row = get_session().scalar(
+            select(QuestionnaireVersion).where(
+                QuestionnaireVersion.qid == qid, QuestionnaireVersion.version == int(version)
+            )
+        )
+    return questionnaire_words.label(row) if row is not None else str(key)
+
+
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     user = g.get("user")
@@ -111,7 +143,13 @@ def _helpers() -> dict[str, Any]:
     def can_anywhere(action: str) -> bool:
         return access.can_anywhere(user, action)
 
-    return {"user": user, "can": can, "can_anywhere": can_anywhere, "role_label": role_label}
+    return {
+        "user": user,
+        "can": can,
+        "can_anywhere": can_anywhere,
+        "role_label": role_label,
+        "may_manage_users": users.may_manage_users(user),
+    }
 
 
 # --- helpers of several features ----------------------------------------------
@@ -168,7 +206,7 @@ def version_choices(db):
     """The questionnaire a unit or desk may be given: inherit, or a published version."""
     return choices(
         [("", _("Kế thừa từ đơn vị cấp trên"))]
-        + [(v.id, v.key) for v in assignment.published_versions(db)]
+        + [(v.id, questionnaire_words.label(v)) for v in assignment.published_versions(db)]
     )
 
 

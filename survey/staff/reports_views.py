@@ -8,12 +8,14 @@ subtree is a 403 (or 404) however the URL is written.
 Large exports never hold a request open: the response file (CSV) streams
 chunk by chunk, and a JSON, Excel or PDF report of more than
 ``REPORTS_INLINE_MAX_RESPONSES`` responses is built by a background job with
-a status page.
+a status page; so is a dashboard of more than ``REPORTS_DASHBOARD_MAX_RESPONSES``
+(``survey worker`` runs them, docs/jobs.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 from flask import (
     Response,
@@ -23,7 +25,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -34,7 +35,7 @@ from survey import clock, config
 from survey.messages import selection as selection_words
 from survey.models import Desk, Unit
 from survey.reports import csv_export, dashboard, export, jobs, selection
-from survey.reports.build import build, build_for
+from survey.reports.build import build_for, whole_design
 from survey.reports.selection import SelectionError
 from survey.services import access, units
 from survey.services.org import sectors as org_sectors
@@ -44,7 +45,7 @@ from survey.staff.forms import ActionForm
 from survey.web_db import get_db, get_session
 
 FIELDS = ("unit", "from", "to", "desk", "sector", "group", "q")
-FORMATS = ("json", "xlsx", "pdf")
+FORMATS = ("json", "xlsx", "pdf", "docx")
 
 
 def _today():
@@ -113,13 +114,41 @@ def reports():
     raw = _raw(request.args)
     db = get_session()
     try:
-        report = build(db, g.user, today=_today(), **_values(raw))
+        values = _values(raw)
+        sel = selection.resolve(db, g.user, today=_today(), **values)
     except SelectionError as exc:
         return _error_page(raw, selection_words.text(exc.code, value=exc.value))
-    sel = report.selection
+    # The responses the report will read: counted by resolve already, unless a
+    # sector or group is estimated as a domain of its whole unit's design.
+    whole = sel.sector is None and sel.group is None
+    total = sel.n_received if whole else selection.count_responses(db, whole_design(sel))
+    if total > config.settings().REPORTS_DASHBOARD_MAX_RESPONSES:
+        # Too large to build within the web server's timeout: the worker builds
+        # it behind a progress page (the same job again if just asked for).
+        app = current_app._get_current_object()
+        params = jobs.encode_params(values, _today(), _locale())
+        job = jobs.reusable_dashboard(app, g.user.id, params) or jobs.start(
+            app,
+            user_id=g.user.id,
+            kind="dashboard",
+            fmt="html",
+            values=values,
+            today=_today(),
+            total=total,
+            filename=_("Bảng kết quả"),
+            locale=_locale(),
+        )
+        return redirect(url_for("staff.report_job", token=job.token), code=303)
+    report = build_for(db, sel)
+    codes = sorted({c.unit for c in report.treated_cells if c.unit})
+    return _dashboard_page(sel, dashboard.dashboard(report, _locale(), _), report, codes)
+
+
+def _dashboard_page(sel, model: dict, report, codes: list[str]):
+    """The dashboard of ``sel`` from its formatted ``model`` (built here or by a job)."""
+    db = get_session()
     args = sel.args()
     # Units of the desks weighted without their own volume: their volume pages are linked.
-    codes = sorted({c.unit for c in report.treated_cells if c.unit})
     volume_units = (
         {
             code: uid
@@ -133,7 +162,7 @@ def reports():
         raw={k: args.get(k, "") for k in FIELDS},
         error=None,
         report=report,
-        model=dashboard.dashboard(report, _locale(), _),
+        model=model,
         versions=[(v.key, n) for v, n in sel.versions],
         volume_units=volume_units,
         args=args,
@@ -156,7 +185,7 @@ def _attachment(payload: bytes, fmt: str, name: str) -> Response:
     )
 
 
-@bp.get("/reports/export.<any(json, xlsx, pdf):fmt>")
+@bp.get("/reports/export.<any(json, xlsx, pdf, docx):fmt>")
 def report_export(fmt: str):
     raw = _raw(request.args)
     db = get_session()
@@ -200,33 +229,44 @@ def report_job_start():
         today=_today(),
         total=selection.count_responses(get_session(), sel),
         filename=export.filename(sel, fmt),
+        locale=_locale(),
     )
     return redirect(url_for("staff.report_job", token=job.token), code=303)
 
 
 @bp.get("/reports/jobs/<token>")
 def report_job(token: str):
-    job = jobs.get(current_app._get_current_object(), token, g.user.id)
+    app = current_app._get_current_object()
+    job = jobs.get(app, token, g.user.id)
     if job is None:
         abort(404)
+    if job.kind == "dashboard" and job.status == "done":
+        return _job_dashboard(app, job)
     resp = Response(render_template("reports/job.html", job=job))
-    if job.state == "running":
+    if job.status in ("queued", "running"):
         resp.headers["Refresh"] = "2"
     return resp
+
+
+def _job_dashboard(app, job):
+    """A dashboard the worker built: the selection checked again, the stored figures shown."""
+    values, today, _locale_asked = jobs.decode_params(job.params)
+    try:
+        sel = selection.resolve(get_session(), g.user, today=today, **values)
+    except SelectionError as exc:
+        return _error_page(_raw({}), selection_words.text(exc.code, value=exc.value))
+    stored = jobs.dashboard_result(jobs.get(app, job.token, g.user.id, with_result=True))
+    report = SimpleNamespace(selection=sel, weighted=stored["weighted"])
+    return _dashboard_page(sel, stored["model"], report, stored["volume_units"])
 
 
 @bp.get("/reports/jobs/<token>/file")
 def report_job_file(token: str):
     app = current_app._get_current_object()
-    job = jobs.get(app, token, g.user.id)
-    if job is None or job.state != "done":
+    job = jobs.get(app, token, g.user.id, with_result=True)
+    if job is None or job.status != "done" or job.kind != "export":
         abort(404)
-    return send_file(
-        jobs.result_path(app, job),
-        mimetype=export.MIMETYPES[job.fmt],
-        as_attachment=True,
-        download_name=job.filename,
-    )
+    return _attachment(job.result or b"", job.fmt, job.filename)
 
 
 @bp.get("/reports/data.csv")
@@ -238,13 +278,18 @@ def report_csv():
         return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     # Streamed: the rows are read and sent chunk by chunk, whatever the size.
     return Response(
-        _csv_body(get_db(), sel),
+        _csv_body(get_db(), sel, _dialect()),
         mimetype=export.MIMETYPES["csv"],
         headers={"Content-Disposition": f'attachment; filename="{export.filename(sel, "csv")}"'},
     )
 
 
-def _csv_body(database, sel) -> Iterator[str]:
+def _dialect() -> str:
+    """``?dialect=vn``: ``;`` and decimal commas, for Excel set to Vietnamese."""
+    return "vn" if request.args.get("dialect") == "vn" else "rfc"
+
+
+def _csv_body(database, sel, dialect: str = "rfc") -> Iterator[str]:
     """The CSV rows, read in a session of their own.
 
     The request's session is closed as soon as the view returns, before the
@@ -253,7 +298,7 @@ def _csv_body(database, sel) -> Iterator[str]:
     checked out.
     """
     with database.session() as session:
-        yield from csv_export.rows(session, sel)
+        yield from csv_export.rows(session, sel, dialect=dialect)
 
 
 @bp.get("/reports/codebook.csv")
@@ -265,7 +310,7 @@ def report_codebook():
         return _error_page(raw, selection_words.text(exc.code, value=exc.value))
     name = export.filename(sel, "csv", "-codebook")
     return Response(
-        csv_export.codebook(get_session(), sel),
+        csv_export.codebook(get_session(), sel, dialect=_dialect()),
         mimetype=export.MIMETYPES["csv"],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

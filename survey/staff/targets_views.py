@@ -6,6 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from survey.messages import org as org_words
+from survey.models import SectorGroup
 from survey.reports.texts import target_provenance
 from survey.services import units
 from survey.services.org import OrgError
@@ -90,10 +91,32 @@ def targets(unit_id: int):
     return redirect(url_for("staff.targets", unit_id=unit.id))
 
 
-@bp.post("/targets/<int:target_id>/delete")
+@bp.route("/targets/<int:target_id>/delete", methods=["GET", "POST"])
 def target_delete(target_id: int):
     db = get_session()
     target = found(org_targets.get_target(db, g.user, target_id, "target.manage"))
+    if request.method == "GET":  # ask first (no JavaScript): the POST below deletes
+        grp = db.get(SectorGroup, target.sector_group_id) if target.sector_group_id else None
+        group = grp.name if grp is not None else _("Chung (mọi lĩnh vực)")
+        return render_template(
+            "staff/confirm.html",
+            title=_("Xóa chỉ tiêu"),
+            subject=_(
+                "Chỉ tiêu năm %(year)d, %(group)s: %(value)s",
+                year=target.year,
+                group=group,
+                value=percent(target.threshold),
+            ),
+            consequence=_(
+                "Đơn vị và các đơn vị trực thuộc sẽ được đánh giá theo chỉ tiêu kế thừa từ cấp "
+                "trên (nếu có); kết quả “Đạt/Không đạt” của năm này có thể thay đổi."
+            ),
+            button=_("Xóa chỉ tiêu"),
+            action=request.path,
+            cancel=url_for("staff.targets", unit_id=target.unit_id, year=target.year),
+            form=ActionForm(formdata=None),
+            warn=True,
+        )
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)

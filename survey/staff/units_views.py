@@ -19,8 +19,11 @@ from survey.web_db import get_session
 
 @bp.get("/")
 def dashboard():
+    from survey.staff import home as home_page
+
     home = get_session().get(Unit, g.user.unit_id)
-    return render_template("staff/dashboard.html", home=home)
+    work = home_page.work(get_session(), g.user, home)
+    return render_template("staff/dashboard.html", home=home, work=work)
 
 
 @bp.get("/units")

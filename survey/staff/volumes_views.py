@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from dataclasses import replace
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from survey.extensions import csrf
 from survey.messages import volumes as volume_words
 from survey.services import access
 from survey.services import volumes as volume_svc
+from survey.services.volumes import template as volume_template
 from survey.staff import bp
+from survey.staff.forms import ActionForm as VolumeGridForm
 from survey.staff.forms import VolumeConfirmForm, VolumeUploadForm
 from survey.staff.plumbing import INVALID, query_year, today, unit_or_404
 from survey.web_db import get_session
@@ -45,8 +60,40 @@ def volumes_upload():
     return _preview(plan, filename, token)
 
 
+LAYOUT_NAMES = {
+    volume_svc.DESK: _l("theo quầy (Mã quầy, Tháng, Số hồ sơ)"),
+    volume_svc.UNIT_SECTOR: _l("theo đơn vị và lĩnh vực (Mã đơn vị, Mã lĩnh vực, Tháng, Số hồ sơ)"),
+}
+COLUMN_NAMES = {
+    "desk": _l("Mã quầy"),
+    "month": _l("Tháng"),
+    "count": _l("Số hồ sơ"),
+    "unit": _l("Mã đơn vị"),
+    "sector": _l("Mã lĩnh vực"),
+}
+
+
+def _layout_hint(plan: volume_svc.Plan) -> str | None:
+    """When the headers fit neither layout: the closest one, and what it lacks."""
+    missing = [i.column for i in plan.issues if i.code == "missing_column" and i.column]
+    if not missing or plan.kind is None:
+        return None
+    return _(
+        "Dòng tiêu đề gần nhất với dạng %(layout)s; còn thiếu cột: %(missing)s.",
+        layout=str(LAYOUT_NAMES[plan.kind]),
+        missing=", ".join(str(COLUMN_NAMES.get(c, c)) for c in missing),
+    )
+
+
 def _preview(plan: volume_svc.Plan, filename: str, token: str | None):
-    messages = [volume_words.describe(i) for i in plan.issues]
+    # Columns named as the file heads them ("cột Tháng"), when it does.
+    messages = [
+        volume_words.describe(replace(i, column=plan.headers.get(i.column or "", i.column)))
+        for i in plan.issues
+    ]
+    hint = _layout_hint(plan)
+    if hint:
+        messages.insert(0, hint)
     return render_template(
         "staff/volumes_preview.html",
         plan=plan,
@@ -86,11 +133,95 @@ def volumes_confirm():
     return redirect(url_for("staff.volumes"))
 
 
+@bp.get("/units/<int:unit_id>/volumes/template.<any(csv, xlsx):fmt>")
+def volumes_template(unit_id: int, fmt: str):
+    """The file to fill in: the unit's active desks × the last 12 months, stored counts in."""
+    unit = unit_or_404(unit_id, "volume.import")
+    rows = volume_template.template_rows(get_session(), g.user, unit, today())
+    if fmt == "csv":
+        body, mimetype = volume_template.template_csv(rows), "text/csv"
+    else:
+        body = volume_template.template_xlsx(rows)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="so-ho-so-{unit.code}.{fmt}"'},
+    )
+
+
+def _grid(unit, posted=None):
+    """The manual entry grid: the unit's active desks × the last 12 months.
+
+    ``posted``: the values typed (kept when the grid is refused), else the stored counts.
+    """
+    if not access.can(g.user, "volume.import", unit.id):
+        return None
+    rows = volume_template.template_rows(get_session(), g.user, unit, today())
+    months = volume_template.last_months(today())
+    desks: dict[str, dict] = {}
+    for code, name, month, count in rows:
+        desk = desks.setdefault(code, {"code": code, "name": name, "cells": []})
+        key = f"c-{code}-{month[3:]}-{month[:2]}"
+        stored = "" if count is None else str(count)
+        value = posted.get(key, "") if posted is not None else stored
+        desk["cells"].append({"name": key, "value": value, "stored": stored})
+    return {"months": months, "desks": list(desks.values())}
+
+
 @bp.get("/units/<int:unit_id>/volumes")
 def unit_volumes(unit_id: int):
     unit = unit_or_404(unit_id, "volume.view")
     year, status = query_year(), 200
     if year is None:
         year, status = today().year, 400
+    return _volumes_page(unit, year, status)
+
+
+def _volumes_page(unit, year: int, status: int = 200, posted=None, grid_errors=()):
     table = volume_svc.monthly_table(get_session(), g.user, unit, year)
-    return render_template("staff/unit_volumes.html", unit=unit, table=table), status
+    return render_template(
+        "staff/unit_volumes.html",
+        unit=unit,
+        table=table,
+        grid=_grid(unit, posted),
+        grid_errors=list(grid_errors),
+        grid_form=VolumeGridForm(formdata=None),
+        can_import=access.can(g.user, "volume.import", unit.id),
+    ), status
+
+
+@bp.post("/units/<int:unit_id>/volumes")
+def volumes_grid(unit_id: int):
+    """Save the grid: the changed cells only, all or nothing, as a file import would."""
+    unit = unit_or_404(unit_id, "volume.import")
+    if not VolumeGridForm().validate_on_submit():
+        abort(400)
+    grid = _grid(unit)
+    cells, labels = [], {}
+    for desk in grid["desks"]:
+        for cell, month in zip(desk["cells"], grid["months"], strict=True):
+            typed = (request.form.get(cell["name"]) or "").strip()[:40]
+            if typed == cell["stored"] or not typed:
+                continue  # unchanged, or not entered (a stored count is never erased here)
+            cells.append((desk["code"], month, typed))
+            labels[len(cells)] = f"{desk['name']}, {month:%m/%Y}"
+    if not cells:
+        flash(_("Không có ô nào thay đổi."))
+        return redirect(url_for("staff.unit_volumes", unit_id=unit.id))
+    db = get_session()
+    plan = volume_svc.check(db, g.user, volume_svc.parse_grid(cells, today()))
+    if not plan.ok:
+        errors = [
+            f"{labels.get(i.row, '')}: {volume_words.text(i.code, value=i.value)}"
+            for i in plan.issues
+        ]
+        return _volumes_page(unit, today().year, INVALID, request.form, errors)
+    result = volume_svc.apply(db, g.user, plan, _("bảng nhập tay"))
+    flash(
+        _(
+            "Đã lưu %(rows)d ô: %(new)d ô mới, %(replaced)d ô sửa số liệu đã có.",
+            **result,
+        )
+    )
+    return redirect(url_for("staff.unit_volumes", unit_id=unit.id))

@@ -223,11 +223,11 @@ def test_legacy_controls_do_not_break_a_background_export(
     nocsrf,
     tmp_path,
     sign_in_as,
+    worker,
 ):
     from survey.reports import jobs
 
     _plant_legacy(demo_db)
-    demo_app.instance_path = str(tmp_path)
     sign_in_as("analyst")
     start = demo_client.post(
         "/staff/reports/jobs",
@@ -237,7 +237,7 @@ def test_legacy_controls_do_not_break_a_background_export(
     token = start.headers["Location"].rsplit("/", 1)[1]
     uid = world.users["cr_analyst"]
     job = jobs.wait(demo_app, jobs.get(demo_app, token, uid), uid)
-    assert job.state == "done", job
+    assert job.status == "done", job
     with demo_client.get(f"/staff/reports/jobs/{token}/file") as resp:
         assert resp.status_code == 200
         _assert_clean_workbook(resp.data)

@@ -25,7 +25,7 @@ from werkzeug.security import generate_password_hash
 from werkzeug.utils import cached_property
 
 from survey.config import settings
-from survey.models import Comment, Desk, Sector, SectorGroup, Target, Unit
+from survey.models import Comment, Desk, Sector, SectorGroup, Target, Unit, User
 from survey.services.demo import demo_code
 from survey.staff.plumbing import safe_next
 from tests.support import (
@@ -111,6 +111,7 @@ def path_values(demo_app) -> dict[str, str]:
             "group_id": s.scalar(select(SectorGroup.id).order_by(SectorGroup.id)),
             "target_id": s.scalar(select(Target.id).order_by(Target.id)),
             "comment_id": s.scalar(select(Comment.id).order_by(Comment.id)),
+            "user_id": s.scalar(select(User.id).where(User.username == ADMIN)),
         }
         s.commit()
     return {

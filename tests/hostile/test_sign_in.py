@@ -120,7 +120,7 @@ def test_guessing_one_account_from_many_addresses_is_throttled(demo_app, demo_db
     resp = _login(sixth, "tram", GOOD)
     assert resp.status_code == 429
     html = resp.get_data(as_text=True)
-    assert "quá nhiều lần nhập sai" in html and "1 phút" in html
+    assert "đã nhập sai mật khẩu nhiều lần" in html and "Xin thử lại sau" in html
     assert int(resp.headers["Retry-After"]) <= 60
     assert not _signed_in(sixth)
     # Another account is not affected.

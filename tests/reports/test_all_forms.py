@@ -116,7 +116,7 @@ def test_the_default_dashboard_counts_both_forms(sign_in_as, demo_db):
     assert counted == received - flagged and excluded == flagged
     assert stat(html, "Phiếu nhận được") == received == counted + excluded
     assert "Phiếu theo mẫu phiếu khác" not in html  # nothing is left out
-    assert "Tất cả các phiếu (short@1, standard@1)" in html
+    assert "Tất cả các phiếu (Phiếu rút gọn (phiên bản 1), Phiếu đầy đủ (phiên bản 1))" in html
 
 
 def test_a_picked_form_says_so_and_its_card_adds_up(sign_in_as, demo_db):
@@ -130,7 +130,7 @@ def test_a_picked_form_says_so_and_its_card_adds_up(sign_in_as, demo_db):
     assert doc["report"]["responses_other_forms"] == received - n_short
     assert doc["report"]["response_rate"]["responses"] <= doc["n_responses"]
     assert doc["selection"]["questionnaire_picked"]
-    assert any("short@1 đã chọn" in n for n in doc["report"]["notes"])
+    assert any("Phiếu rút gọn (phiên bản 1) đã chọn" in n for n in doc["report"]["notes"])
 
     html = client.get("/staff/reports?q=short@1").get_data(as_text=True)
     assert re.search(r'<option value="short@1" selected>', html)
@@ -166,6 +166,10 @@ def test_forms_that_cannot_be_combined_fall_back_visibly(demo_db):
         assert sel.other_versions == left_out > 0
         (note,) = [n for n in report.notes if n.code == "forms_not_combined"]
         words = texts.note_text(note)
-        assert "thang đo khác nhau" in words and f"{left_out} phiếu" in words and biggest in words
+        assert (
+            "thang đo khác nhau" in words
+            and f"{left_out} phiếu" in words
+            and texts.form_name(biggest) in words
+        )
         counted = report.result["n_responses"] + report.result["n_excluded"]
         assert counted + sel.other_versions == report.n_received

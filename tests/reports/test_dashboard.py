@@ -148,9 +148,8 @@ def test_a_download_cut_off_midway_returns_its_connection(analyst, demo_db):
 
 @pytest.mark.parametrize("settings_overrides", [{"REPORTS_INLINE_MAX_RESPONSES": 100}])
 def test_large_exports_run_as_background_jobs(
-    analyst, demo_app, demo_db, nocsrf, tmp_path, sign_in_as
+    analyst, demo_app, demo_db, nocsrf, tmp_path, sign_in_as, worker
 ):
-    demo_app.instance_path = str(tmp_path)
     offer = analyst.get("/staff/reports/export.pdf?from=2026-01-01&to=2026-10-31")
     assert offer.status_code == 200 and b"report-job" not in offer.data
     assert "Bắt đầu tạo báo cáo" in offer.get_data(as_text=True)
@@ -163,7 +162,7 @@ def test_large_exports_run_as_background_jobs(
     with demo_db.session() as s:
         uid = s.scalar(select(User.id).where(User.username == "cr_analyst"))
     job = jobs.wait(demo_app, jobs.get(demo_app, token, uid), uid)
-    assert job.state == "done" and job.percent == 100 and job.done == job.total > 0
+    assert job.status == "done" and job.percent == 100 and job.done == job.total > 0
     status = analyst.get(f"/staff/reports/jobs/{token}")
     assert status.status_code == 200 and "Tải về" in status.get_data(as_text=True)
     with analyst.get(f"/staff/reports/jobs/{token}/file") as pdf:

@@ -104,6 +104,7 @@ def test_sector_margin_is_raked_to_when_unit_sector_volumes_exist(demo_db):
         report = build.build(s, CLI, today=TODAY, unit=UNIT)
         frame, _labels = read_frame(s, report.selection)
         desk_volumes = inputs.desk_volumes(s, report.selection)
+        sector_volumes = inputs.sector_volumes(s, report.selection)
 
     margin = report.sector_margin
     assert margin is not None and margin.units == (UNIT,)
@@ -128,7 +129,14 @@ def test_sector_margin_is_raked_to_when_unit_sector_volumes_exist(demo_db):
 
     # Raked by hand, the weights add up to both margins, and the report's index is
     # the weighted index under those weights.
-    frame = frame.assign(cell=weights.cells, unit_sector=margin.column)
+    # The report's margin column is per row of its cell table; the rows' own is
+    # the same margin (same totals) per response.
+    frame = frame.assign(cell=weights.cells)
+    by_rows = representativeness.sector_margin(frame, weights.table, sector_volumes)
+    assert dict(zip(by_rows.table["unit_sector"], by_rows.table["volume"], strict=True)) == (
+        pytest.approx(totals, rel=1e-12)
+    )
+    frame = frame.assign(unit_sector=by_rows.column)
     counted = frame.loc[~frame["excluded"].astype(bool)].reset_index(drop=True)
     cells = dict(zip(weights.table["cell"], weights.table["volume"], strict=True))
     w = _rake(counted, [("cell", cells), ("unit_sector", totals)])

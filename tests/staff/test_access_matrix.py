@@ -13,7 +13,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from survey.models import Desk, Sector, SectorGroup
+from survey.models import Comment, Desk, Response, Sector, SectorGroup
 from tests.support import audit_count
 
 ALL = {"admin", "unit_manager", "desk_staff", "analyst"}
@@ -37,9 +37,16 @@ ROUTES = [
     ("GET", "/staff/units/{unit}/targets", READ, True),
     ("POST", "/staff/units/{unit}/targets", MANAGE, True),
     ("GET", "/staff/units/{unit}/volumes", READ, True),
+    ("GET", "/staff/units/{unit}/volumes/template.csv", MANAGE, True),
+    ("GET", "/staff/units/{unit}/volumes/template.xlsx", MANAGE, True),
+    ("POST", "/staff/units/{unit}/volumes", MANAGE, True),
     ("GET", "/staff/desks/{desk}", ALL, True),
     ("GET", "/staff/desks/{desk}/qr.png", {"admin", "unit_manager", "desk_staff"}, True),
     ("GET", "/staff/desks/{desk}/qr.svg", {"admin", "unit_manager", "desk_staff"}, True),
+    ("GET", "/staff/desks/{desk}/poster.pdf", {"admin", "unit_manager", "desk_staff"}, True),
+    ("GET", "/staff/desks/{desk}/deactivate", MANAGE, True),
+    ("GET", "/staff/desks/{desk}/regenerate", MANAGE, True),
+    ("GET", "/staff/targets/{target}/delete", MANAGE, True),
     ("POST", "/staff/desks/{desk}/rename", MANAGE, True),
     ("POST", "/staff/desks/{desk}/questionnaire", MANAGE, True),
     ("POST", "/staff/desks/{desk}/sectors", MANAGE, True),
@@ -60,8 +67,43 @@ ROUTES = [
     ("POST", "/staff/sector-groups/{group}", ADMIN, False),
     # Admins: every event; managers and analysts: the target changes of their subtree.
     ("GET", "/staff/audit", READ, False),
+    # Accounts: admins everywhere, managers in their subtree ("in": a desk staff of
+    # KH-CAMRANH; "out": the analyst of KH-NHATRANG), the new account in the body's unit.
+    ("GET", "/staff/users", MANAGE, False),
+    ("GET", "/staff/users/new", MANAGE, False),
+    ("POST", "/staff/users/new", MANAGE, True),
+    ("GET", "/staff/users/{user}", MANAGE, True),
+    ("POST", "/staff/users/{user}", MANAGE, True),
+    ("GET", "/staff/users/{user}/reset", MANAGE, True),
+    ("POST", "/staff/users/{user}/reset", MANAGE, True),
+    ("GET", "/staff/users/{user}/disable", MANAGE, True),
+    ("POST", "/staff/users/{user}/disable", MANAGE, True),
+    ("POST", "/staff/users/{user}/enable", MANAGE, True),
+    # Citizens' feedback: never desk staff (a complaint may be about them); a case
+    # outside the subtree answers 404 (ids reveal nothing), see FEEDBACK_CASE.
+    ("GET", "/staff/feedback", READ, False),
+    ("GET", "/staff/feedback/export.xlsx", READ, False),
+    ("GET", "/staff/feedback/{comment}", READ, True),
+    ("POST", "/staff/feedback/{comment}/note", MANAGE, True),
+    ("POST", "/staff/feedback/{comment}/assign", MANAGE, True),
+    ("POST", "/staff/feedback/{comment}/kind", MANAGE, True),
+    ("POST", "/staff/feedback/{comment}/reply", MANAGE, True),
+    ("POST", "/staff/feedback/{comment}/status", MANAGE, True),
+    ("POST", "/staff/feedback/settings/{unit}", MANAGE, True),
     ("POST", "/staff/logout", ALL, False),
 ]
+FEEDBACK_CASE = "/staff/feedback/{comment}"
+
+
+def _comment_of(db, unit_id: int) -> int:
+    with db.session() as s:
+        return s.scalar(
+            select(Comment.id)
+            .join(Response, Response.id == Comment.response_id)
+            .where(Response.unit_id == unit_id)
+            .order_by(Comment.id)
+            .limit(1)
+        )
 
 
 def _ids(db, world, where: str) -> dict[str, int]:
@@ -75,15 +117,38 @@ def _ids(db, world, where: str) -> dict[str, int]:
         "target": world.target_in if where == "in" else world.target_out,
         "sector": sector,
         "group": group,
+        "user": world.users["cr_desk_staff" if where == "in" else "nt_analyst"],
+        "comment": _comment_of(db, unit),
     }
 
 
 def _body(path: str, ids: dict[str, int], world, step: str, desk_code: str):
     """A valid form for the route (so an allowed request can succeed)."""
+    if path.startswith("/staff/feedback/"):
+        return {
+            "note": "Ghi chú thử",
+            "assignee": "",
+            "kind": "complaint",
+            "reply": "Đã bố trí thêm cán bộ.",
+            "status": "in_progress",
+            "low_score_alert": "off",
+        }
+    if path == "/staff/users/new":
+        name = f"user-{step}".lower()
+        return {
+            "full_name": "Nguyễn Văn Thử",
+            "username": name,
+            "role": "desk_staff",
+            "unit": ids["unit"],
+        }
+    if path == "/staff/users/{user}":
+        return {"role": "analyst", "unit": ids["unit"]}
     if path.endswith("/new") and "/desks/" not in path:
         return {"code": f"KH-TEST-{step}", "name": "Đơn vị thử", "kind": "ward"}
-    if path.endswith("/desks/new") or path.endswith("/rename"):
+    if path.endswith("/desks/new"):
         return {"name": "Quầy thử nghiệm"}
+    if path.endswith("/rename"):  # not the new desk's name: a unit's desk names differ
+        return {"name": "Quầy thử nghiệm (đổi tên)"}
     if path.endswith("/questionnaire"):
         return {"version": ""}
     if path.startswith("/staff/desks/") and path.endswith("/sectors"):
@@ -142,7 +207,9 @@ def _walk(client, db, world, role: str | None) -> list[str]:
                 if (status >= 400 and not expected_error) or "/staff/login" in location:
                     problems.append(f"{label}: expected allowed, got {status} {location}")
             else:
-                if status != 403:
+                # A case outside the subtree is answered as if it did not exist.
+                hidden = template.startswith(FEEDBACK_CASE) and role in roles
+                if status != (404 if hidden else 403):
                     problems.append(f"{label}: expected 403, got {status} {location}")
                 if audit_count(db) != before:
                     problems.append(f"{label}: denied request wrote an audit event")
@@ -178,10 +245,15 @@ def test_an_analyst_never_sees_another_wards_data(
         own_desk = s.scalar(select(Desk.id).where(Desk.unit_id == own_unit).order_by(Desk.id))
     foreign.append("Phường Nha Trang" if other == "nt" else "Phường Cam Ranh")
     sign_in_as("analyst", "KH-CAMRANH" if other == "nt" else "KH-NHATRANG", username=username)
-    ids = {"unit": own_unit, "desk": own_desk, "target": 0, "sector": 0, "group": 0}
+    ids = {"unit": own_unit, "desk": own_desk, "target": 0, "sector": 0, "group": 0, "user": 0}
+    ids["comment"] = _comment_of(demo_db, own_unit)
     seen = 0
     for method, template, roles, _scoped in ROUTES:
-        if method != "GET" or "analyst" not in roles or template.endswith((".png", ".svg")):
+        if (
+            method != "GET"
+            or "analyst" not in roles
+            or template.endswith((".png", ".svg", ".xlsx"))
+        ):
             continue
         resp = demo_client.get(template.format(**ids) + "?year=2026")
         assert resp.status_code == 200, template

@@ -170,7 +170,7 @@ def test_questionnaire_assignment_to_unit_and_desk(manager, demo_db, world):
     resp = manager.post(f"/staff/units/{unit}/questionnaire", data={"version": str(short_id)})
     assert resp.status_code == 302
     page = manager.get(f"/staff/desks/{world.desk_in}").get_data(as_text=True)
-    assert short_key in page and "kế thừa" in page
+    assert "Phiếu rút gọn – 7 câu" in page and "kế thừa" in page
     (event,) = audit_events(demo_db, "unit.assign_questionnaire")
     # Phường Cam Ranh chose the standard form in the demo (demo.UNIT_FORMS).
     assert json.loads(event.before)["questionnaire"] == "standard@1"

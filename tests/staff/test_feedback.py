@@ -75,7 +75,7 @@ def test_filters_by_status_kind_and_local_day(demo_client, demo_db, world, sign_
     assert f'id="c-{late}"' not in ids("from=2026-10-04&to=2026-10-04")
     assert f'id="c-{late}"' in ids("kind=suggestion&from=2026-10-05&to=2026-10-05")
     assert f'id="c-{late}"' not in ids("kind=complaint&from=2026-10-05&to=2026-10-05")
-    assert f'id="c-{late}"' not in ids("status=resolved&from=2026-10-05&to=2026-10-05")
+    assert f'id="c-{late}"' not in ids("status=closed&from=2026-10-05&to=2026-10-05")
 
 
 @pytest.mark.parametrize(
@@ -139,13 +139,13 @@ def test_status_changes_are_refused_precisely(demo_client, demo_db, world, sign_
             f"/staff/feedback/{cid}/status", data={"csrf_token": tok, "status": status}
         )
 
-    assert post(other, "resolved").status_code == 404  # outside the subtree: as if absent
-    assert post(10**9, "resolved").status_code == 404
-    assert post(mine, "closed").status_code == 400
-    assert post(mine, "resolved", tok="forged").status_code == 400
+    assert post(other, "in_progress").status_code == 404  # outside the subtree: as if absent
+    assert post(10**9, "in_progress").status_code == 404
+    assert post(mine, "resolved").status_code == 400  # the old status is no more
+    assert post(mine, "in_progress", tok="forged").status_code == 400
     sign_in_as("analyst")  # reads, but does not handle
     token = csrf_token(demo_client, "/staff/feedback")
-    assert post(mine, "resolved", tok=token).status_code == 403
+    assert post(mine, "in_progress", tok=token).status_code == 403
     with demo_db.session() as s:
         assert s.get(Comment, mine).status == "new" and s.get(Comment, other).status == "new"
 

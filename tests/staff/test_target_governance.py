@@ -181,15 +181,15 @@ def test_an_analyst_of_the_province_reads_the_communes_target_changes(
     resp = demo_client.get("/staff/audit")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert "target.create" in html and "dk_manager" in html and COMMUNE in html
+    assert "Thêm chỉ tiêu" in html and "dk_manager" in html and COMMUNE in html
     # Only target changes: not the desk rename, not the refused sign-ins.
-    assert "desk.rename" not in html and "Quầy đổi tên" not in html
+    assert "Đổi tên quầy" not in html and "Quầy đổi tên" not in html
     assert "Đăng nhập sai" not in html
 
     # An analyst of another ward does not see the commune's.
     sign_in_as("analyst")
     html = demo_client.get("/staff/audit").get_data(as_text=True)
-    assert "target.create" not in html and COMMUNE not in html
+    assert "Thêm chỉ tiêu" not in html and COMMUNE not in html
 
 
 # --- the command line ----------------------------------------------------------------------

@@ -45,6 +45,7 @@ from survey.services.volumes.plan import (
     Resolved,
     check,
     parse,
+    parse_grid,
     prepare,
 )
 from survey.services.volumes.store import STAGING_TTL, apply, monthly_table, stage, take_staged
@@ -72,6 +73,7 @@ __all__ = [
     "display_name",
     "monthly_table",
     "parse",
+    "parse_grid",
     "prepare",
     "read_cells",
     "stage",

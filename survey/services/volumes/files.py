@@ -69,8 +69,10 @@ def _read_csv(data: bytes) -> tuple[list[tuple[int, list[Any]]], list[Issue]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [], [Issue(None, None, "encoding")]
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
+    # The separator most used in the first lines: a report title above the headers may
+    # hold a comma of its own, and vi-VN exports separate with ";".
+    head = "\n".join(text.split("\n", 5)[:5])
+    delimiter = max((";", ",", "\t"), key=lambda d: (head.count(d), d == ","))
     rows: list[tuple[int, list[Any]]] = []
     try:
         for n, cells in enumerate(

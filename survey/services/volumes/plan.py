@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from survey.models import Desk, Sector, Unit, Volume
 from survey.services import access
 from survey.services.access import Actor
+from survey.services.desks import name_key
 from survey.services.volumes.files import Issue, read_cells
 
 DESK = "desk"
@@ -30,7 +31,39 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 MAX_COUNT = 2_147_483_647  # the column is a 32-bit integer
 _CHUNK = 500
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+# What one-stop software writes for a month: 11/2026, 11-2026, T11/2026, "Tháng 11/2026".
+_MONTH_FIRST = re.compile(r"^(?:thang\s*|t)?(\d{1,2})\s*[/.-]\s*(\d{4})$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+# vi-VN (and en) digit grouping: 1.234 / 1,234 / 1 234 / 12.345.678, always 3-digit groups.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:([.,\u00a0\u202f ])\d{3})(?:\1\d{3})*$")
+# Headers as one-stop exports word them, compared without case, diacritics or spacing
+# (services.desks.name_key): Vietnamese first, the English names as before.
+HEADER_ALIASES: dict[str, str] = {
+    "desk": "desk",
+    "ma quay": "desk",
+    "ma quay (in tren ma qr)": "desk",
+    "month": "month",
+    "thang": "month",
+    "thang/nam": "month",
+    "ky": "month",
+    "ky bao cao": "month",
+    "count": "count",
+    "so ho so": "count",
+    "so luong ho so": "count",
+    "so luong": "count",
+    "tong so ho so": "count",
+    "so ho so tiep nhan": "count",
+    "so ho so da tiep nhan": "count",
+    "unit": "unit",
+    "ma don vi": "unit",
+    "sector": "sector",
+    "ma linh vuc": "sector",
+}
+# Looser headers ("Quầy", "Đơn vị", "Lĩnh vực"), read as the column only when the file has
+# no code header for it: next to "Mã lĩnh vực", a "Lĩnh vực" column holds the names.
+LOOSE_ALIASES: dict[str, str] = {"quay": "desk", "don vi": "unit", "linh vuc": "sector"}
+# A title or a blank line may come before the headers: they are looked for this far down.
+HEADER_SEARCH_ROWS = 10
 
 
 @dataclass
@@ -39,6 +72,12 @@ class Parsed:
     rows: list[dict[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # Rows with every key and the month but no count: not yet known, left out (the
+    # downloadable template lists every desk and month, to be filled in as far as known).
+    # Their numbers are shown in the preview, so a formula that lost its value is seen.
+    skipped: list[int] = field(default_factory=list)
+    # Each column as the file heads it ("month": "Tháng"), for messages in the file's words.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +99,8 @@ class Plan:
     rows: list[Resolved] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -101,9 +142,13 @@ def _month(value: Any, today: date) -> tuple[str | None, str | None]:
         if not text:
             return None, "required"
         match = _MONTH.match(text)
-        if not match:
-            return None, "bad_month"
-        year, month = int(match.group(1)), int(match.group(2))
+        if match:
+            year, month = int(match.group(1)), int(match.group(2))
+        else:
+            match = _MONTH_FIRST.match(name_key(text))
+            if not match:
+                return None, "bad_month"
+            year, month = int(match.group(2)), int(match.group(1))
         if not 1 <= month <= 12 or year < 2000:
             return None, "bad_month"
     if (year, month) > (today.year, today.month):
@@ -124,6 +169,8 @@ def _count(value: Any) -> tuple[int | None, str | None]:
         text = _text(value)
         if not text:
             return None, "required"
+        if _GROUPED.match(text):
+            text = re.sub(r"[.,\u00a0\u202f ]", "", text)
         if not _INTEGER.match(text):
             return None, "not_integer"
         number = int(text)
@@ -135,7 +182,31 @@ def _count(value: Any) -> tuple[int | None, str | None]:
 
 
 def _header_name(value: Any) -> str:
-    return _text(value).strip("\ufeff\u200b ").lower()
+    """The column a header names ("Mã quầy" is ``desk``), else the header in lower case."""
+    text = _text(value).strip("\ufeff\u200b ")
+    return HEADER_ALIASES.get(name_key(text), text.lower())
+
+
+def header_names(cells: list[Any]) -> list[str]:
+    """Each header cell's column, the loose ones only where no code header has it."""
+    names = [_header_name(c) for c in cells]
+    for i, cell in enumerate(cells):
+        column = LOOSE_ALIASES.get(name_key(_text(cell)))
+        if column is not None and column not in names:
+            names[i] = column
+    return names
+
+
+def _known(names: list[str]) -> int:
+    return len({n for n in names if n in COLUMNS[DESK] or n in COLUMNS[UNIT_SECTOR]})
+
+
+def closest_layout(names: Iterable[str]) -> tuple[str, list[str]]:
+    """The layout whose columns the headers hold most of (per desk on a tie), and
+    the columns it still misses."""
+    present = set(names)
+    kind = max((DESK, UNIT_SECTOR), key=lambda k: (len(present & set(COLUMNS[k])), k == DESK))
+    return kind, [c for c in COLUMNS[kind] if c not in present]
 
 
 def parse(data: bytes, today: date) -> Parsed:
@@ -143,21 +214,29 @@ def parse(data: bytes, today: date) -> Parsed:
     cells, issues = read_cells(data)
     if issues:
         return Parsed(None, issues=issues)
-    rows = iter(cells)
-    header: tuple[int, list[Any]] | None = None
-    for n, values in rows:
-        if not _blank(values):
-            header = (n, values)
-            break
-    if header is None:
+    filled = [(n, values) for n, values in cells[: HEADER_SEARCH_ROWS * 4] if not _blank(values)]
+    if not filled:
         return Parsed(None, issues=[Issue(None, None, "empty")])
-    header_row, header_cells = header
-    names = [_header_name(c) for c in header_cells]
+    # The header row: the first that names two known columns (a report title may come
+    # first), else the first row with anything in it.
+    header_row, header_cells = next(
+        (
+            (n, values)
+            for n, values in filled[:HEADER_SEARCH_ROWS]
+            if _known(header_names(values)) >= 2
+        ),
+        filled[0],
+    )
+    rows = iter([(n, values) for n, values in cells if n > header_row])
+    names = header_names(header_cells)
     if "desk" in names and ("unit" in names or "sector" in names):
         return Parsed(None, issues=[Issue(header_row, None, "ambiguous_columns")])
-    kind = DESK if "desk" in names else UNIT_SECTOR
+    kind, _missing = closest_layout(names)
     wanted = COLUMNS[kind]
     parsed = Parsed(kind, ignored_columns=[n for n in names if n and n not in wanted])
+    parsed.headers = {
+        name: _text(cell) for name, cell in zip(names, header_cells, strict=False) if name in wanted
+    }
     for name in wanted:
         if names.count(name) > 1:
             parsed.issues.append(Issue(header_row, name, "duplicate_column"))
@@ -173,6 +252,9 @@ def parse(data: bytes, today: date) -> Parsed:
             continue
         cells_of_row = {name: values[i] if i < len(values) else None for name, i in index.items()}
         cell = cells_of_row.get
+        if _text(cell("count")) == "" and all(_text(cell(k)) for k in (*keys, "month")):
+            parsed.skipped.append(n)
+            continue
         record: dict[str, Any] = {"row": n}
         row_issues: list[Issue] = []
         for name in keys:
@@ -205,6 +287,28 @@ def parse(data: bytes, today: date) -> Parsed:
     return parsed
 
 
+def parse_grid(cells: Iterable[tuple[str, date, str]], today: date) -> Parsed:
+    """The manual entry grid's filled cells, (desk code, month, text), as a parsed file.
+
+    Row numbers count the cells in the order given (the page maps them back to a
+    desk and month); an empty cell is not a row. Counts read as in a file ("1.234").
+    """
+    parsed = Parsed(DESK)
+    for n, (code, month, text) in enumerate(cells, 1):
+        if not _text(text):
+            continue
+        shown, problem = _month(month, today)
+        if problem:
+            parsed.issues.append(Issue(n, "month", problem, f"{month:%m/%Y}"))
+            continue
+        count, problem = _count(text)
+        if problem:
+            parsed.issues.append(Issue(n, "count", problem, _short(text)))
+            continue
+        parsed.rows.append({"row": n, "desk": code.upper(), "month": shown, "count": count})
+    return parsed
+
+
 # --- checking against the database -------------------------------------------
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
@@ -223,7 +327,12 @@ def check(session: Session, user: Actor, parsed: Parsed) -> Plan:
     every problem of the file, in row order.
     """
     access.require(user, "volume.import", user.unit_id)
-    plan = Plan(parsed.kind, ignored_columns=parsed.ignored_columns)
+    plan = Plan(
+        parsed.kind,
+        ignored_columns=parsed.ignored_columns,
+        skipped=list(parsed.skipped),
+        headers=dict(parsed.headers),
+    )
     if parsed.kind is None or any(
         i.row is None or i.code.endswith("_column") for i in parsed.issues
     ):

@@ -1,0 +1,1 @@
+"""bench/cli: start-up time of the `survey` command (see __main__)."""

@@ -1,0 +1,1 @@
+"""bench/import: `survey responses import` rows per second (see __main__)."""

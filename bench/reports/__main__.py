@@ -1,0 +1,3 @@
+from bench.reports.run import main
+
+main()
