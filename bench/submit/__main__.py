@@ -54,7 +54,9 @@ GOAL_P99_MS = 100.0
 def demo_desk_code() -> str:
     from survey.services.demo import demo_code
 
-    return demo_code("tt-datdai")  # the standard questionnaire: 24 items
+    # The standard questionnaire (24 items): Phường Cam Ranh keeps it in the demo,
+    # whose other desks serve the short form since issue 16.
+    return demo_code("cr-1")
 
 
 # --- databases ------------------------------------------------------------------
