@@ -8,9 +8,10 @@ The abuse hashes of responses (client_hash, device_hash) were HMACs under
 the deployment secret, so whoever holds it could recompute them from an
 address: pseudonymised personal data. From now on each local day has a
 random key of its own in this table, deleted after the abuse window
-(services.hash_keys). Hashes already stored are nulled by the first purge
-once their day is out of the window. A partial index on the days still
-hashed keeps that daily purge from reading every older response.
+(services.hash_keys), and a day's hashes are nulled once it is out of the
+window. Those stored before this revision were made under the deployment
+secret and are nulled here. A partial index on the
+days still hashed keeps the daily purge from reading every older response.
 """
 
 from collections.abc import Sequence
@@ -40,6 +41,10 @@ def upgrade() -> None:
         postgresql_where=hashed,
         sqlite_where=hashed,
     )
+    # The hashes stored so far were made under the deployment secret: linkable by
+    # whoever holds it, so they go now, in the upgrade, not in the first citizen's
+    # request of the day (at province scale that would be a long UPDATE there).
+    op.execute(f"UPDATE responses SET client_hash = NULL, device_hash = NULL WHERE {hashed.text}")
 
 
 def downgrade() -> None:
