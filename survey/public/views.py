@@ -345,7 +345,8 @@ def _submit(desk, action: str, link: links.Claims | None = None):
     except submission.SubmissionIdError:
         abort(400)
     sectors = _asked_sectors(desk, link)
-    channel = "qr" if link is None else "link"
+    tablet = kiosk.current(desk) if link is None else None  # the desk's shared tablet
+    channel = "link" if link is not None else "kiosk" if tablet is not None else "qr"
     if request.form.get("lang") in LOCALES:
         # The language switch inside the form: the same form in the other
         # language, every answer kept, nothing checked or stored.
@@ -402,7 +403,6 @@ def _submit(desk, action: str, link: links.Claims | None = None):
         ctx.case_hash = link.case_hash
         if links.answered_elsewhere(session, link):  # through a link from before a rotation
             return render_template("public/case_done.html", desk=desk), 409
-    tablet = kiosk.current(desk) if link is None else None
     if tablet is not None:  # the desk's shared tablet: a queue of citizens, one device
         ctx.channel = "kiosk"
         ctx.daily_cap = False
