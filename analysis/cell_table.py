@@ -36,7 +36,7 @@ import pandas as pd
 
 from questionnaires.model import Questionnaire
 
-from .cells import Cells, _combine
+from .cells import Cells, cell_keys
 from .errors import AnalysisInputError
 from .tidy import BLANK_CODE, NA_CODE, Encoded, _parse_days, _parse_flags, _parse_weight, encode
 
@@ -208,24 +208,7 @@ class TableInput:
 
     def build(self, columns: list[str]) -> Cells:
         """Cells over ``columns``: the table's rows merged where they differ elsewhere."""
-        enc = self.enc
-        codes, cards, labels = [], [], {}
-        for name in columns:
-            c, lab = enc.column(name)
-            codes.append(c)
-            cards.append(max(len(lab), 1))
-            labels[name] = lab
-        if enc.weight is not None:
-            wc, wu = pd.factorize(enc.weight)
-            codes.append(wc.astype(np.int64, copy=False))
-            cards.append(max(len(wu), 1))
-        rows = len(self.table)
-        cell, comps = _combine(codes, cards, rows)
-        t = len(comps[0]) if comps else (1 if rows else 0)
-        col_codes = {name: comps[i] for i, name in enumerate(columns)}
-        d = np.asarray(wu, dtype=float)[comps[len(columns)]] if enc.weight is not None else None
-        if d is None:
-            d = np.ones(t)
+        cell, t, labels, col_codes, d = cell_keys(self.enc, columns, len(self.table))
 
         def total(col: str) -> np.ndarray:
             x = self.table[col].to_numpy(dtype=np.float64)

@@ -41,8 +41,12 @@ class Cells:
         return len(self.n)
 
 
-def build(enc: Encoded, columns: list[str], groups: list[list[int]]) -> Cells:
-    """Cells over ``columns`` (names understood by ``enc.column``)."""
+def cell_keys(enc: Encoded, columns: list[str], rows: int):
+    """Each row's cell over ``columns`` (and the base weight, if any).
+
+    Returns (cell of each row, number of cells, labels and codes per column,
+    the cells' base weights): shared by rows of responses and rows of a cell
+    table (``cell_table``), which merge the same way."""
     codes, cards, labels = [], [], {}
     for name in columns:
         c, lab = enc.column(name)
@@ -53,13 +57,19 @@ def build(enc: Encoded, columns: list[str], groups: list[list[int]]) -> Cells:
         wc, wu = pd.factorize(enc.weight)
         codes.append(wc.astype(np.int64, copy=False))
         cards.append(max(len(wu), 1))
-    cell, comps = _combine(codes, cards, enc.n)
-    t = len(comps[0]) if comps else (1 if enc.n else 0)
+    cell, comps = _combine(codes, cards, rows)
+    t = len(comps[0]) if comps else (1 if rows else 0)
     col_codes = {name: comps[i] for i, name in enumerate(columns)}
     if enc.weight is not None:
         d = np.asarray(wu, dtype=float)[comps[len(columns)]]
     else:
         d = np.ones(t)
+    return cell, t, labels, col_codes, d
+
+
+def build(enc: Encoded, columns: list[str], groups: list[list[int]]) -> Cells:
+    """Cells over ``columns`` (names understood by ``enc.column``)."""
+    cell, t, labels, col_codes, d = cell_keys(enc, columns, enc.n)
     n = np.bincount(cell, minlength=t).astype(np.int64)
 
     scale = enc.questionnaire.scale

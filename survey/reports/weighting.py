@@ -22,6 +22,12 @@ from survey.reports.notes import Note
 from survey.reports.selection import Selection
 
 
+def desk_label(desk: str, desk_name: str, unit_name: str) -> str:
+    """ "Quầy 1 – Hộ tịch (Phường Cam Ranh)": desk names repeat across units."""
+    name = desk_name or desk
+    return f"{name} ({unit_name})" if unit_name else name
+
+
 @dataclass(frozen=True)
 class CellTreatment:
     """How the responses of one desk were weighted (see ``collapse``).
@@ -42,9 +48,7 @@ class CellTreatment:
 
     @property
     def label(self) -> str:
-        """ "Quầy 1 – Hộ tịch (Phường Cam Ranh)": desk names repeat across units."""
-        name = self.desk_name or self.desk
-        return f"{name} ({self.unit_name})" if self.unit_name else name
+        return desk_label(self.desk, self.desk_name, self.unit_name)
 
     def as_json(self) -> dict:
         return {
@@ -76,8 +80,7 @@ class Uncovered:
 
     @property
     def label(self) -> str:
-        name = self.desk_name or self.desk
-        return f"{name} ({self.unit_name})" if self.unit_name else name
+        return desk_label(self.desk, self.desk_name, self.unit_name)
 
     def as_json(self) -> dict:
         return {

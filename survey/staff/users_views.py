@@ -195,25 +195,34 @@ def _self_refused(account) -> bool:
     return False
 
 
+def _before_acting(account, back: str, **confirm):
+    """The response that stops an action on ``account``, else None: one's own
+    account, the confirmation page (GET), or a POST without a valid form."""
+    if _self_refused(account):
+        return redirect(back)
+    if request.method == "GET":
+        return _confirm(account, cancel_to=back, **confirm)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return None
+
+
 @bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
 def user_disable(user_id: int):
     account = _account(user_id)
     back = url_for("staff.user_detail", user_id=account.id)
-    if _self_refused(account):
-        return redirect(back)
-    if request.method == "GET":
-        return _confirm(
-            account,
-            title=_("Khóa tài khoản"),
-            consequence=_(
-                "Người này sẽ bị đăng xuất ngay trên mọi thiết bị và không đăng nhập được nữa "
-                "cho đến khi tài khoản được mở lại. Dữ liệu và nhật ký của họ vẫn giữ nguyên."
-            ),
-            button=_("Khóa tài khoản"),
-            cancel_to=back,
-        )
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    stop = _before_acting(
+        account,
+        back,
+        title=_("Khóa tài khoản"),
+        consequence=_(
+            "Người này sẽ bị đăng xuất ngay trên mọi thiết bị và không đăng nhập được nữa "
+            "cho đến khi tài khoản được mở lại. Dữ liệu và nhật ký của họ vẫn giữ nguyên."
+        ),
+        button=_("Khóa tài khoản"),
+    )
+    if stop is not None:
+        return stop
     if user_svc.set_account_active(get_session(), g.user, account, False):
         flash(_("Đã khóa tài khoản %(name)s.", name=account.full_name or account.username))
     return redirect(back)
@@ -236,21 +245,18 @@ def user_enable(user_id: int):
 def user_reset(user_id: int):
     account = _account(user_id)
     back = url_for("staff.user_detail", user_id=account.id)
-    if _self_refused(account):
-        return redirect(back)
-    if request.method == "GET":
-        return _confirm(
-            account,
-            title=_("Cấp lại mật khẩu"),
-            consequence=_(
-                "Mật khẩu hiện tại ngừng dùng được và người này bị đăng xuất trên mọi thiết bị. "
-                "Mật khẩu dùng một lần mới chỉ hiện một lần; họ phải đổi nó khi đăng nhập."
-            ),
-            button=_("Cấp lại mật khẩu"),
-            cancel_to=back,
-        )
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    stop = _before_acting(
+        account,
+        back,
+        title=_("Cấp lại mật khẩu"),
+        consequence=_(
+            "Mật khẩu hiện tại ngừng dùng được và người này bị đăng xuất trên mọi thiết bị. "
+            "Mật khẩu dùng một lần mới chỉ hiện một lần; họ phải đổi nó khi đăng nhập."
+        ),
+        button=_("Cấp lại mật khẩu"),
+    )
+    if stop is not None:
+        return stop
     password = user_svc.reset_account_password(get_session(), g.user, account)
     return render_template(
         "staff/users_password.html", account=account, password=password, created=False
