@@ -27,6 +27,8 @@ from analysis import analyze
 from analysis.cell_table import COUNT
 from analysis.verdict import MIN_RESPONSES
 from questionnaires.model import Questionnaire
+from survey import clock
+from survey.config import settings
 from survey.reports import inputs
 from survey.reports.cells_sql import read_cells
 from survey.reports.frame import SURVEY_CHANNEL, Labels, Progress, read_frame
@@ -94,6 +96,11 @@ class Report:
     # index under other weightings (``sensitivity``).
     sector_margin: SectorMargin | None = None
     sensitivity: Sensitivity | None = None
+
+    @property
+    def generated_on(self) -> date:
+        """The day the report was made, in the unit's time zone (not UTC's)."""
+        return clock.local_day(self.generated_at, settings().TIMEZONE)
 
     @property
     def treated_cells(self) -> list[CellTreatment]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -57,7 +57,6 @@ PAGE_W, PAGE_H = A4
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 20 * mm, 20 * mm, 30 * mm, 15 * mm
 WIDTH = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT
 BODY_SIZE = 13  # the decree: 13-14 pt
-VIETNAM_UTC_OFFSET = timedelta(hours=7)  # no daylight saving time
 
 SERIF = "LiberationSerif"
 SERIF_BOLD = "LiberationSerif-Bold"
@@ -174,7 +173,7 @@ def letterhead(
         parent, own = chain[0], issuer.strip()
     else:
         parent, own = (chain[1] if len(chain) > 1 else ""), chain[0]
-    day = (report.generated_at + VIETNAM_UTC_OFFSET).date()
+    day = report.generated_on
     period = f"từ ngày {f.day(sel.start, LOCALE)} đến ngày {f.day(sel.end, LOCALE)}"
     subject = (
         "Kết quả khảo sát mức độ hài lòng của người dân, tổ chức đối với sự phục vụ của "
@@ -474,7 +473,7 @@ def blocks(session: Session, report: Report) -> list:
         *[Para(line) for line in texts.method_lines(report, LOCALE)],
         *[Para(texts.note_text(n)) for n in report.notes],
         Para(
-            f"Báo cáo lập ngày {f.day(report.generated_at.date(), LOCALE)} từ dữ liệu của hệ "
+            f"Báo cáo lập ngày {f.day(report.generated_on, LOCALE)} từ dữ liệu của hệ "
             "thống khảo sát; các tỷ lệ được làm tròn đến một chữ số thập phân."
         ),
     ]

@@ -247,7 +247,7 @@ def _summary(wb: Workbook, report: Report) -> None:
         ("Gia quyền theo số hồ sơ", "Có" if report.weighted else "Không", None),
         ("Hiệu ứng thiết kế do trọng số (Kish)", r["design"]["kish_deff"], DEC2),
         ("Cỡ mẫu hiệu dụng", r["design"]["n_eff_kish"], "#,##0.0"),
-        ("Ngày lập", report.generated_at.date(), "dd/mm/yyyy"),
+        ("Ngày lập", report.generated_on, "dd/mm/yyyy"),
     ]
     if texts.year_month_applies(report):
         rows.append(("Kết luận theo tháng và cả kỳ", texts.year_month_text(), None))

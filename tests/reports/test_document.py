@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from html import unescape
 
 import pytest
@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from docx import Document
 from docx.shared import Pt
 
+from survey import clock
 from survey.cli import cli
 from survey.reports import charts, pdf
 from survey.reports import fmt as f
@@ -54,7 +55,9 @@ def test_pdf_and_docx_carry_the_administrative_format_and_the_json_overall(demo_
     shown, interval = f.pct(o["estimate"]), f.interval(o["ci_low"], o["ci_high"])
     pdf_path = _report(demo_db_url, tmp_path, "pdf", *CAMRANH)
     docx_path = _report(demo_db_url, tmp_path, "docx", *CAMRANH)
-    made = date.fromisoformat(doc["report"]["generated_at"][:10])
+    # The document is dated in Vietnam time: after 17:00 UTC that is the next day.
+    stamp = datetime.fromisoformat(doc["report"]["generated_at"].removesuffix("Z"))
+    made = clock.local_day(stamp, "Asia/Ho_Chi_Minh")
     for text in (pdf_text(pdf_path), _docx_text(docx_path)):
         flat = " ".join(text.split())
         # Header: parent agency above the issuing unit, national name and motto.
