@@ -10,7 +10,7 @@ Python API
 target=None, targets=None, level=0.95, method="linearization", interval="logit",
 replicates=500, seed=None, by=(), include_flagged=False, strata=("desk",),
 psu=("desk", "day"), population=None, closed=False, domain=None,
-df_rule="satterthwaite", patterns=None) -> dict``
+df_rule="satterthwaite", patterns=None, moments=None) -> dict``
 
 * ``responses``: DataFrame, one row per response: ``response_id, unit, desk,
   sector, day`` (ISO date string or datetime), optional ``excluded`` (quality flag;
@@ -21,6 +21,10 @@ df_rule="satterthwaite", patterns=None) -> dict``
   Or a cell table (``cell_table``: per-cell totals with a ``_n`` count, e.g.
   summed in SQL) with ``patterns=`` its answer patterns: the same numbers as
   the rows it sums (without patterns, composites' ``deff_composite`` is None).
+  ``moments=`` (``cell_table.Moments``, e.g. ``moments_from_patterns``; sums of
+  several with ``Moments.concat``) replaces the patterns by per-cell second
+  moments of the reported part: the same numbers at a size bounded by the cells,
+  not the respondents.  One of the two at most.
 * ``questionnaire``: ``questionnaires.model.Questionnaire``.
 * ``volumes``: population counts for post-stratification: a DataFrame with the
   cell columns and ``volume`` (default cell ``desk``; e.g. ``desk, month, volume``),

@@ -10,7 +10,7 @@ import pandas as pd
 from questionnaires.model import Questionnaire
 
 from . import bootstrap, compare
-from .cell_table import TableInput, is_table
+from .cell_table import Moments, TableInput, is_table
 from .cells import build
 from .errors import AnalysisInputError
 from .estimators import (
@@ -22,6 +22,7 @@ from .estimators import (
     domain_ratios,
     estimates,
     srs_variance,
+    srs_variance_moments,
 )
 from .intervals import INTERVALS, infer
 from .notes import LONELY_PSU, LONELY_PSU_BOOTSTRAP, TRIM_REPLICATES, note
@@ -71,10 +72,12 @@ def analyze(
     domain: str | pd.Series | None = None,
     df_rule: str = "satterthwaite",
     patterns: pd.DataFrame | None = None,
+    moments: Moments | None = None,
 ) -> dict:
     """See the package docstring.  ``responses`` may be a cell table
     (``cell_table``: per-cell totals with a ``_n`` count) and ``patterns`` its
-    answer patterns; the numbers are those of the rows it sums."""
+    answer patterns, or ``moments`` their ``cell_table.Moments``; the numbers are
+    those of the rows it sums."""
     _check(level, target, method, interval, replicates, trim_factor)
     if df_rule not in DF_RULES:
         raise AnalysisInputError(f"unknown df rule {df_rule!r}; use one of {DF_RULES}")
@@ -100,15 +103,18 @@ def analyze(
             include_flagged=include_flagged,
             extra_columns=extra,
             patterns=patterns,
+            moments=moments,
         )
         enc = table.enc
         cells = table.build(used)
         srs_rows = table.pattern_rows(cells)
+        srs_moments = table.moment_rows(cells)
         n_counted = table.n
     else:
         enc = encode(responses, questionnaire, include_flagged=include_flagged, extra_columns=extra)
         cells = build(enc, used, struct.groups())
         srs_rows = (enc.items, cells.row_cell, None)
+        srs_moments = None
         n_counted = enc.n
     # Weights, strata and PSUs are those of every counted response; estimates are of
     # the domain (R: subset() after postStratify()).  Cells outside it fall in an
@@ -162,6 +168,11 @@ def analyze(
         interval=interval,
         target=target,
     )
+    if srs_moments is not None and srs_moments[0].part != ctx.part:
+        raise AnalysisInputError(
+            f"the moments are of the {srs_moments[0].part} part; the questionnaire "
+            f"reports the {ctx.part} part"
+        )
 
     def domain_estimates(dom: Domain, items: bool, population: float | None):
         k_out = dom.size
@@ -236,7 +247,7 @@ def analyze(
             for c, comp in enumerate(comps)
             if comp.name.endswith(f":{ctx.part}") and (ctx.part == "score" or len(comp.members) > 1)
         ]
-        if not which or not cells.size or srs_rows is None:
+        if not which or not cells.size or (srs_rows is None and srs_moments is None):
             return {}
         weight = np.empty((dom.size, len(which)))
         for i, c in enumerate(which):
@@ -247,19 +258,37 @@ def analyze(
                 else cells.answered[:, comp.members[0]]
             )
             weight[:, i] = domain_counts(w * col, dom)
-        v = srs_variance(
-            comps,
-            which,
-            srs_rows[0],
-            srs_rows[1],
-            questionnaire.scale,
-            w,
-            dom,
-            r,
-            weight,
-            counts[:, which],
-            multiplicity=srs_rows[2],
-        )
+        if srs_moments is not None:
+            mom, row_cell = srs_moments
+            v = srs_variance_moments(
+                comps,
+                which,
+                mom.part,
+                mom.aa,
+                mom.ya,
+                mom.yy,
+                row_cell,
+                questionnaire.scale,
+                w,
+                dom,
+                r,
+                weight,
+                counts[:, which],
+            )
+        else:
+            v = srs_variance(
+                comps,
+                which,
+                srs_rows[0],
+                srs_rows[1],
+                questionnaire.scale,
+                w,
+                dom,
+                r,
+                weight,
+                counts[:, which],
+                multiplicity=srs_rows[2],
+            )
         return {c: v[:, i] for i, c in enumerate(which)}
 
     whole = Domain(np.zeros(cells.size, dtype=np.int64), 1, ["all"])

@@ -222,7 +222,8 @@ def srs_variance(
     ``cell_influence``; S^2 / n = W_G sum_i e_i^2 / w_i / n with W_G the weight
     counted (``base_weight``).  Rows are needed (cross products of items within
     a respondent), in blocks.  ``multiplicity``: respondents per row when the
-    rows are answer patterns (``cell_table``), 1 otherwise.
+    rows are answer patterns (``cell_table``), 1 otherwise.  ``srs_variance_moments``
+    gives the same from per-cell moment sums, at a cost bounded by the cells.
     """
     values = np.array(scale.values, dtype=np.int64)
     lo, hi = int(values.min()), int(values.max())
@@ -273,5 +274,65 @@ def srs_variance(
             sp.csr_matrix((mult, (codes, np.arange(len(codes)))), shape=(k, len(codes)))
             @ (eps * eps / wr[:, None])
         )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, base_weight * sq / np.where(counts > 0, counts, 1), np.nan)
+
+
+def srs_variance_moments(
+    comps: list[Composite],
+    which: list[int],
+    part: str,
+    aa: np.ndarray,
+    ya: np.ndarray,
+    yy: np.ndarray,
+    row_cell: np.ndarray,
+    scale,
+    w: np.ndarray,
+    dom: Domain,
+    r: Ratios,
+    base_weight: np.ndarray,
+    counts: np.ndarray,
+) -> np.ndarray:
+    """``srs_variance`` from per-row moment sums (``cell_table.Moments``), not rows.
+
+    With g_kv = c_kv / sum(w a_v) (the composite's coefficient over the ratio's
+    denominator), sum_i w_i (sum_v g_kv (y_iv - R_kv a_iv))^2 over domain k is
+    g^T Q_k g with Q_k = YY - diag(R) AY - YA diag(R) + diag(R) AA diag(R) and
+    XY = sum_i w_i x_i y_i^T: per domain, a weighted sum of the rows' moments
+    (w is constant within a row's cell).  ``aa``, ``ya``, ``yy`` (rows, J, J):
+    sum a_v a_u, y_v a_u, y_v y_u of ``part`` ("share": y = satisfied; "score": y
+    the integer x - lowest, rescaled here).  Moments hold one part only, so every
+    composite in ``which`` must be of that part.
+    """
+    values = np.array(scale.values, dtype=np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    j = r.ratio.shape[1] // 2
+    k = dom.size
+    coefs = np.stack([comps[c].coef for c in which], axis=2)  # (K, 2J, C')
+    used = np.flatnonzero(np.abs(coefs).sum(axis=(0, 2)) > 0)  # ratio variables needed
+    if not len(used):  # no answers anywhere: no estimate, no variance
+        return np.full((k, len(which)), np.nan)
+    off = {"share": 0, "score": j}[part]
+    cols = used - off
+    if (cols < 0).any() or (cols >= j).any():
+        raise ValueError(f"moments of the {part} part cannot give the other part's variance")
+    sy = 1.0 if part == "share" else 1.0 / max(hi - lo, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv = np.where(r.den > 0, 1.0 / np.where(r.den > 0, r.den, 1), 0.0)[:, used]
+    rr = np.nan_to_num(r.ratio)[:, used]
+    g = coefs[:, used, :] * inv[:, :, None]  # (K, U, C')
+    n_rows, u = len(row_cell), len(used)
+    # Domain k's weighted sums: a sparse (K x rows) product, weight w of the row's cell.
+    ind = sp.csr_matrix((w[row_cell], (dom.codes[row_cell], np.arange(n_rows))), shape=(k, n_rows))
+    sub = np.ix_(np.arange(n_rows), cols, cols)
+
+    def dom_sum(x: np.ndarray, scale_by: float) -> np.ndarray:
+        flat = x[sub].reshape(n_rows, u * u).astype(np.float64)
+        return np.asarray(ind @ flat).reshape(k, u, u) * scale_by
+
+    aa_k, ya_k, yy_k = dom_sum(aa, 1.0), dom_sum(ya, sy), dom_sum(yy, sy * sy)
+    cross = ya_k * rr[:, None, :]  # [k, v, u] = YA_vu R_u
+    q = yy_k - cross - cross.transpose(0, 2, 1) + aa_k * rr[:, :, None] * rr[:, None, :]
+    sq = np.einsum("kvc,kvu,kuc->kc", g, q, g)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, base_weight * sq / np.where(counts > 0, counts, 1), np.nan)

@@ -145,6 +145,9 @@ def infer(
         notes.append(note(SINGLE_PSU_NO_SE))
     elif zero or p <= 0 or p >= 1:
         inf.kind = "exact"
+        # No variance, so no Satterthwaite df either: a ratio of rounding noise
+        # would pick the quantile (an SE of 7e-18 gave [0%; 100%], 0 gave [6%; 99.9%]).
+        inf.df_eff = None
         inf.n_eff = n / kish_deff
         inf.beta_n = inf.n_eff * _kg_factor(n, inf.df_used, alpha)
         inf.deff = kish_deff  # the weights' design effect: all there is with SE 0

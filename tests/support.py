@@ -18,8 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from survey.cli import cli
-from survey.models import Answer, AuditEvent, Comment, Response, Unit, User
+from survey.models import AuditEvent, Comment, QuestionnaireVersion, Response, Unit, User
+from survey.models.response import NOT_ANSWERED, decode_answers
 from survey.services import auth
+from survey.services import questionnaires as qservice
 from survey.services.demo import demo_code
 from tests.databases import PG_ENV
 
@@ -179,11 +181,19 @@ def full_answers(client, code=DESK, value="4"):
 
 
 def counts(db):
+    """(responses stored, answers stored: items answered or N/A, over all responses)."""
+    answered = func.length(func.replace(Response.answers, NOT_ANSWERED, ""))
     with db.session() as s:
         return (
             s.scalar(select(func.count()).select_from(Response)),
-            s.scalar(select(func.count()).select_from(Answer)),
+            int(s.scalar(select(func.coalesce(func.sum(answered), 0))) or 0),
         )
+
+
+def answers_of(session, response: Response) -> dict[str, int | None]:
+    """A stored response's answers: item code -> 1..5, None for N/A (unanswered: absent)."""
+    version = session.get(QuestionnaireVersion, response.questionnaire_version_id)
+    return decode_answers(qservice.definition(version).all_item_codes(), response.answers)
 
 
 # --- reports --------------------------------------------------------------------------

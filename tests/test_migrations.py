@@ -24,7 +24,6 @@ def test_upgraded_schema_has_no_drift_from_models(empty_db_url):
         "units",
         "desks",
         "responses",
-        "answers",
         "targets",
         "volumes",
         "users",

@@ -64,6 +64,7 @@ def _params(desk_id: int, unit_id: int, version_id: int) -> dict:
         "network_burst_limit": 30,
         "device_limit": 3,
         "comment_kind": "comment",
+        "answers": "4" * 24,  # 24 items answered 4, packed (survey.models.response)
     }
     for k in range(4):
         p[f"flags{k}"] = ["", "burst", "repeat", "burst,repeat"][k]
@@ -103,19 +104,13 @@ def run(url: str, calls: int) -> None:
             "SELECT d.id, d.unit_id, (SELECT max(id) FROM questionnaire_versions) FROM desks d "
             "ORDER BY d.id LIMIT 1"
         ).one()
-    codes = [f"Q{k:02d}" for k in range(24)]
-
-    def answers():
-        return {c: 4 for c in codes}
 
     def via_writer():
         with Session(engine) as session:
-            return rw.write(session, _params(desk_id, unit_id, version_id), answers(), "")
+            return rw.write(session, _params(desk_id, unit_id, version_id), "")
 
     def via_psycopg():
-        values = dict(_params(desk_id, unit_id, version_id))
-        a = answers()
-        values.update(item_codes=list(a), item_values=list(a.values()), comment_text=None)
+        values = dict(_params(desk_id, unit_id, version_id), comment_text=None)
         fairy = engine.raw_connection()  # pooled, as write() checks one out
         try:
             raw = fairy.driver_connection

@@ -94,57 +94,47 @@ def load(n: int, seed: int) -> float:
             # Satisfaction: desk, desk-day and person effects (analysis.synthetic).
             eta = 1.5 + rng.normal(0, 0.5, len(desks))[d] + rng.normal(0, 1.0, m)
             resp = io.StringIO()
+            p = 1 / (1 + np.exp(-(eta[:, None] + rng.normal(0, 0.3, len(items)))))
+            sat = rng.random((m, len(items))) < p
+            val = np.where(sat, rng.integers(4, 6, sat.shape), rng.integers(1, 4, sat.shape))
+            u = rng.random((m, len(items)))
+            val[u < 0.03] = 6  # N/A (survey.models.response.encode_answers)
+            val[(u >= 0.03) & (u < 0.05)] = 0  # 2% not answered
+            packed = (val.astype(np.uint8) + ord("0")).tobytes()
+            width = len(items)
             for i in range(m):
                 dd = FIRST + timedelta(days=int(day[i]))
+                answers = packed[i * width : (i + 1) * width].decode()
                 resp.write(
                     f"{ids[i]}\tbench-{ids[i]}\t{desks[d[i]][0]}\t{desks[d[i]][1]}\t{version}"
-                    f"\t{dd} 09:00:00\t{dd}\tqr\t{sectors[sec[i]]}\tvi\t\n"
+                    f"\t{dd} 09:00:00\t{dd}\tqr\t{sectors[sec[i]]}\tvi\t\t{answers}\n"
                 )
             with conn.cursor() as cur:
                 cols = (
                     "id, submission_id, desk_id, unit_id, questionnaire_version_id,"
-                    " submitted_at, day, channel, sector_id, locale, quality_flags"
+                    " submitted_at, day, channel, sector_id, locale, quality_flags, answers"
                 )
                 with cur.copy(f"COPY responses ({cols}) FROM STDIN") as cp:
                     cp.write(resp.getvalue())
-                p = 1 / (1 + np.exp(-(eta[:, None] + rng.normal(0, 0.3, len(items)))))
-                sat = rng.random((m, len(items))) < p
-                val = np.where(sat, rng.integers(4, 6, sat.shape), rng.integers(1, 4, sat.shape))
-                u = rng.random((m, len(items)))
-                text = val.astype(str).astype(object)
-                text[u < 0.03] = "\\N"  # N/A
-                keep = u >= 0.05  # 2% not answered: no row
-                lines = io.StringIO()
-                for k, code in enumerate(items):
-                    rows = np.flatnonzero(keep[:, k])
-                    lines.writelines(f"{ids[r]}\t{code}\t{text[r, k]}\n" for r in rows)
-                with cur.copy("COPY answers (response_id, item_code, value) FROM STDIN") as cp:
-                    cp.write(lines.getvalue())
             conn.commit()
         conn.execute(
             "SELECT setval(pg_get_serial_sequence('responses', 'id'), max(id)) FROM responses"
         )
         conn.commit()
         conn.execute("ANALYZE responses")
-        conn.execute("ANALYZE answers")
         conn.commit()
     return time.perf_counter() - t0
 
 
 def _standard_form(conn) -> tuple[int, list[str]]:
-    """The standard form's version id and its item codes (from a demo response)."""
-    rid, version = conn.execute(
-        "SELECT r.id, r.questionnaire_version_id FROM responses r"
-        " JOIN answers a ON a.response_id = r.id GROUP BY r.id"
-        " ORDER BY count(*) DESC, r.id LIMIT 1"
+    """The standard form's version id and its item codes in stored order."""
+    from questionnaires.loader import from_dict
+
+    version, definition = conn.execute(
+        "SELECT id, definition FROM questionnaire_versions WHERE qid = 'standard'"
+        " ORDER BY version DESC LIMIT 1"
     ).fetchone()
-    codes = [
-        c
-        for (c,) in conn.execute(
-            "SELECT item_code FROM answers WHERE response_id = %s ORDER BY item_code", (rid,)
-        )
-    ]
-    return int(version), codes
+    return int(version), from_dict(json.loads(definition)).all_item_codes()
 
 
 def measure(mode: str) -> dict:

@@ -81,7 +81,7 @@ class Database:
             conn.close()
 
     def stored_since(self, last_id: int) -> tuple[list[str], int]:
-        """Submission ids of the responses after ``last_id``, and their answer rows."""
+        """Submission ids of the responses after ``last_id``, and their answers stored."""
         conn = self.connect()
         mark = "?" if self.backend == "sqlite" else "%s"
         try:
@@ -91,8 +91,10 @@ class Database:
                     f"SELECT submission_id FROM responses WHERE id > {mark}", (last_id,)
                 )
             ]
-            answers = conn.execute(
-                f"SELECT count(*) FROM answers WHERE response_id > {mark}", (last_id,)
+            answers = conn.execute(  # items answered or N/A (survey.models.response)
+                "SELECT coalesce(sum(length(replace(answers, '0', ''))), 0) FROM responses"
+                f" WHERE id > {mark}",
+                (last_id,),
             ).fetchone()[0]
             return sids, answers
         finally:

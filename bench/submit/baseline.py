@@ -1,9 +1,9 @@
 """The baseline: a bare WSGI function that stores a survey POST with plain SQL.
 
 No framework, no ORM, no templates, no CSRF or signature checks: it parses the
-same form body the survey app gets, then writes the same rows (one ``responses``
-row and one ``answers`` row per item) in one transaction through ``sqlite3`` or
-``psycopg``, on one connection per worker thread, and answers with a few bytes.
+same form body the survey app gets, then writes the same row (one ``responses``
+row, its answers packed in a column as the app stores them) through ``sqlite3``
+or ``psycopg``, on one connection per worker thread, and answers with a few bytes.
 It is what the database work costs with (almost) nothing around it.
 
 Served by gunicorn with the same settings as the app::
@@ -13,6 +13,7 @@ Served by gunicorn with the same settings as the app::
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -25,6 +26,7 @@ VN = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving time
 
 _local = threading.local()
 _ids: dict[str, tuple[int, int, int] | None] = {}
+_codes: dict[int, list[str]] = {}  # version id -> item codes in stored order
 _ids_lock = threading.Lock()
 
 
@@ -59,9 +61,13 @@ def _desk_ids(conn, mark: str, code: str) -> tuple[int, int, int] | None:
         cur = conn.execute(f"SELECT id, unit_id FROM desks WHERE code = {mark}", (code,))
         desk = cur.fetchone()
         version = conn.execute(
-            "SELECT id FROM questionnaire_versions WHERE qid = 'standard' "
+            "SELECT id, definition FROM questionnaire_versions WHERE qid = 'standard' "
             "ORDER BY version DESC LIMIT 1"
         ).fetchone()
+        if version:
+            from questionnaires.loader import from_dict
+
+            _codes[version[0]] = from_dict(json.loads(version[1])).all_item_codes()
         with _ids_lock:
             _ids[code] = (desk[0], desk[1], version[0]) if desk and version else None
     return _ids[code]
@@ -73,32 +79,27 @@ def _store(code: str, form: list[tuple[str, str]]) -> bool:
     if ids is None:
         return False
     fields = dict(form)
-    answers = [(k, None if v == "NA" else int(v)) for k, v in form if ITEM.match(k)]
+    given = {k: ("6" if v == "NA" else v) for k, v in form if ITEM.match(k)}
+    answers = "".join(given.get(code, "0") for code in _codes[ids[2]])
     now = datetime.now(UTC).replace(tzinfo=None)
     day = (now + VN).date()
-    row = (fields["sid"], *ids, now, day, "qr", fields.get("locale", "vi"), "")
+    row = (fields["sid"], *ids, now, day, "qr", fields.get("locale", "vi"), "", answers)
     insert = (
         "INSERT INTO responses (submission_id, desk_id, unit_id, questionnaire_version_id, "
-        "submitted_at, day, channel, locale, quality_flags) "
-        f"VALUES ({', '.join([mark] * 9)}) RETURNING id"
-    )
-    answer_sql = (
-        f"INSERT INTO answers (response_id, item_code, value) VALUES ({mark}, {mark}, {mark})"
+        "submitted_at, day, channel, locale, quality_flags, answers) "
+        f"VALUES ({', '.join([mark] * 10)}) RETURNING id"
     )
     if isinstance(conn, sqlite3.Connection):
         row = (*row[:4], now.isoformat(" "), day.isoformat(), *row[6:])
         conn.execute("BEGIN IMMEDIATE")
         try:
-            rid = conn.execute(insert, row).fetchone()[0]
-            conn.executemany(answer_sql, [(rid, k, v) for k, v in answers])
+            conn.execute(insert, row).fetchone()
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return True
-    with conn.transaction(), conn.cursor() as cur:
-        rid = cur.execute(insert, row).fetchone()[0]
-        cur.executemany(answer_sql, [(rid, k, v) for k, v in answers])
+    conn.execute(insert, row).fetchone()  # autocommit: one statement, one transaction
     return True
 
 

@@ -9,13 +9,12 @@ from survey.models.org import Desk, DeskCodeHistory, DeskSector, Sector, SectorG
 from survey.models.planning import Target, Volume
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.report_job import ReportJob
-from survey.models.response import Answer, Comment, Response
+from survey.models.response import Comment, Response
 from survey.models.user import ROLES, User
 
 __all__ = [
     "ROLES",
     "ApiKey",
-    "Answer",
     "AuditEvent",
     "Comment",
     "Desk",

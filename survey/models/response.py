@@ -1,4 +1,13 @@
-"""Citizen responses, their answers and comments."""
+"""Citizen responses, their answers and comments.
+
+A response's answers live on its own row, in ``answers``: one character per item
+of its questionnaire version, in that version's ``all_item_codes()`` order
+(versions are immutable, so the order never changes under a stored row):
+``0`` not answered, ``1``..``5`` the value, ``6`` not applicable.  One row per
+response instead of one per item: 24 rows fewer per submission, a bulk load is
+one COPY, a report groups the strings without a join (docs/architecture.md,
+"Answer storage").  ``encode_answers`` / ``decode_answers`` are the one codec.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +21,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    SmallInteger,
     String,
     Text,
     false,
@@ -22,6 +30,32 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.db import Base
 from survey.models._types import utcnow
+
+# The answer codes (see the module docstring).
+NOT_ANSWERED, NA_CODE = "0", "6"
+ANSWER_CHARS = "0123456"
+
+
+def encode_answers(codes, answers: dict[str, int | None]) -> str:
+    """``answers`` (item code -> 1..5, None for N/A; absent: not answered) in ``codes`` order."""
+    out = []
+    for code in codes:
+        if code not in answers:
+            out.append(NOT_ANSWERED)
+        else:
+            v = answers[code]
+            out.append(NA_CODE if v is None else str(int(v)))
+    return "".join(out)
+
+
+def decode_answers(codes, packed: str) -> dict[str, int | None]:
+    """The inverse of ``encode_answers``: answered items only (None for N/A)."""
+    out: dict[str, int | None] = {}
+    for code, ch in zip(codes, packed or "", strict=False):
+        if ch != NOT_ANSWERED:
+            out[code] = None if ch == NA_CODE else int(ch)
+    return out
+
 
 # "paper": typed in from paper forms (survey responses import --channel paper).
 CHANNELS = ("qr", "link", "kiosk", "import", "paper")
@@ -71,15 +105,16 @@ class Response(Base):
     client_hash: Mapped[str | None] = mapped_column(String(64))
     device_hash: Mapped[str | None] = mapped_column(String(64))
 
-    answers: Mapped[list[Answer]] = relationship(
-        back_populates="response", cascade="all, delete-orphan"
-    )
+    # The answers, one code per item of the version (module docstring).
+    answers: Mapped[str] = mapped_column(String, default="", server_default="")
     comment: Mapped[Comment | None] = relationship(
         back_populates="response", cascade="all, delete-orphan", uselist=False
     )
 
     __table_args__ = (
         CheckConstraint("channel IN ('qr', 'link', 'kiosk', 'import', 'paper')", name="channel"),
+        # Only answer codes; ltrim(text, characters) is the same on both databases.
+        CheckConstraint(f"ltrim(answers, '{ANSWER_CHARS}') = ''", name="answers"),
         # The burst check of every submission: one network, one desk, last minutes.
         # With separate indexes SQLite picked desk_id and scanned the whole desk.
         Index("ix_responses_client_desk_time", "client_hash", "desk_id", "submitted_at"),
@@ -95,22 +130,6 @@ class Response(Base):
             sqlite_where=text(HASHED),
         ),
     )
-
-
-class Answer(Base):
-    """One item's answer: value 1..5, or NULL for "Không áp dụng". Unanswered: no row."""
-
-    __tablename__ = "answers"
-
-    response_id: Mapped[int] = mapped_column(
-        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
-    )
-    item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[int | None] = mapped_column(SmallInteger)
-
-    response: Mapped[Response] = relationship(back_populates="answers")
-
-    __table_args__ = (CheckConstraint("value IS NULL OR value BETWEEN 1 AND 5", name="value"),)
 
 
 class Comment(Base):

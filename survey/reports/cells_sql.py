@@ -2,16 +2,16 @@
 
 A cell is a PSU (desk × day) crossed with what varies within one: unit, sector
 (and so its group), survey channel, questionnaire version and the quality flag.
-The query packs each response's answers into integers (3 bits an item: 0 not
-answered, 1..5, 6 N/A) and counts respondents per cell and answer pattern:
+The query counts respondents per cell and answer pattern, the stored answer
+string (``responses.answers``, one character per item: no join, no pivot):
 finer than the cell totals, so it gives them exactly (respondents, and per item
 answered, top-two-box, sum and sum of squares of the value, N/A; per criterion
 and the composite, who answered at least one item) and also the one statistic
 cell totals cannot give, a composite's SRS variance (``deff_composite``), a
 cross-product of items within respondents.  It is read from the live tables at
-each report (no rollup table to keep current: the write path stays as it is and
-the numbers never lag the responses); the cost is one scan of the answers, as a
-bare ``GROUP BY desk, day, item`` (bench/reports).
+each report (no rollup table to keep current: the write path stays one INSERT
+and the numbers never lag the responses); the cost is one scan of the
+responses of the selection (bench/reports).
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 
 from analysis.cell_table import ANY, COUNT, STATS, coarsen, stat
 from analysis.estimators import Structure
-from survey.models import Answer, Response
+from survey.models import Response
 from survey.reports.frame import NA_VALUE, NONE_CODE, SURVEY_CHANNEL, Labels, Lookup
+from survey.reports.packed import unpack
 from survey.reports.selection import Selection, filters
 
 KEYS = ("unit", "desk", "sector", "day", "excluded", "questionnaire", SURVEY_CHANNEL)
-# Answers per response packed in base 8, 21 items to a 63-bit integer: the code
-# of item k (0 not answered, 1..5 the value kept, 6 N/A) times 8^(k mod 21).
+# The SRS patterns' own packing: 3 bits an item (0 not answered, 1..5, 6 N/A),
+# 21 items to a 63-bit integer, so a pattern is a few integer keys to group by.
 DIGITS, NA_DIGIT = 21, 6
 
 
@@ -49,35 +50,14 @@ def _keys_of():
 
 
 def _statement(sel: Selection):
-    """The one aggregate query: respondents per cell and answer pattern.
-
-    The answers of a response are packed into integers in SQL, so a pattern is a
-    few columns; a cell's respondents and every item total are sums over its
-    patterns (``read_cells``)."""
-    q = sel.questionnaire
-    codes = q.all_item_codes()
-    masks = -(-len(codes) // DIGITS)
+    """The one aggregate query: respondents per cell and stored answer string."""
     keys = _keys_of()
-    v = Answer.value
-    digit = case((v.is_(None), NA_DIGIT), else_=v)
-    packed = []
-    for m in range(masks):
-        place = {c: 8**k for k, c in enumerate(codes[m * DIGITS : (m + 1) * DIGITS])}
-        weight = case(place, value=Answer.item_code, else_=0)
-        packed.append(func.coalesce(func.sum(weight * digit), 0).label(f"m{m}"))
-    per_response = (
-        select(*keys, *packed)
-        .select_from(Response)
-        .outerjoin(Answer, Answer.response_id == Response.id)
+    stmt = (
+        select(*keys, Response.answers.label("answers"), func.count().label(COUNT))
         .where(*filters(sel))
-        .group_by(Response.id)
-        .subquery("r")
+        .group_by(*keys, Response.answers)
     )
-    r_keys = [per_response.c[k.name] for k in keys]
-    r_masks = [per_response.c[f"m{m}"] for m in range(masks)]
-    stmt = select(*r_keys, *r_masks, func.count().label(COUNT)).group_by(*r_keys, *r_masks)
-    columns = [*(k.name for k in keys), *(f"m{m}" for m in range(masks)), COUNT]
-    return stmt, columns
+    return stmt, [*(k.name for k in keys), "answers", COUNT]
 
 
 def _fetch(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
@@ -104,7 +84,7 @@ def _fetch(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
         names=columns,
         keep_default_na=False,
         na_values=[""],
-        dtype={"channel": str},
+        dtype={"channel": str, "answers": str},
     )
 
 
@@ -133,12 +113,16 @@ def read_cells(
 
     # Unpack the answers: one int8 code per item (tidy's encoding), then the
     # cell totals as respondent-weighted sums over the cell's patterns.
+    items = unpack(
+        pat["answers"].fillna("").to_numpy(),
+        pat["form_id"].to_numpy(),
+        codes,
+        lambda form: lookup.codes_of(session, form),
+    )
     out: dict[str, np.ndarray] = {COUNT: per_cell(1)}
     digits = {}
     for k, code in enumerate(codes):
-        m = pat[f"m{k // DIGITS}"].to_numpy(dtype=np.int64)
-        d = ((m >> (3 * (k % DIGITS))) & 7).astype(np.int8)
-        d[d == NA_DIGIT] = NA_VALUE
+        d = items[:, k]
         digits[code] = d
         x = d.astype(np.int64)
         ans = x > 0

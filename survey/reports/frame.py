@@ -9,8 +9,8 @@ With ``survey_channel=True`` it also holds ``survey_channel``, how the answers
 came in (qr, link, kiosk, import), for the report's breakdown; not the
 demographic ``channel`` (how the citizen used the service), and not a column
 ``analyze`` takes unless told to break down by it.
-The answers are pivoted in SQL (one row per response comes back, not one per
-answer) and read in chunks; item columns are int8 in the encoding
+Each response's answers come as its stored string (``reports.packed``), read in
+chunks and unpacked per questionnaire version; item columns are int8 in the encoding
 ``analysis.tidy`` accepts as is (1..5, -1 = N/A, 0 = not answered).
 ``text_items`` gives the 1..5 / "NA" / "" form for files.  ``Labels`` names
 the codes the frame holds.
@@ -23,21 +23,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from questionnaires.model import Questionnaire
-from survey.models import Answer, Desk, Response, Sector, SectorGroup, Unit
+from survey.models import Desk, QuestionnaireVersion, Response, Sector, SectorGroup, Unit
 from survey.models.response import DEMOGRAPHIC_COLUMNS
+from survey.reports.packed import BLANK_VALUE, NA_VALUE, unpack
 from survey.reports.selection import Selection, filters
+from survey.services import questionnaires as qservice
 
 # Responses without a sector, sectors without a group.  Real codes start with a
 # letter or digit (survey.services.org.sectors.SECTOR_CODE), so this never meets one.
 NONE_CODE = "_NONE"
 SURVEY_CHANNEL = "survey_channel"
 CHUNK = 20_000
-NA_VALUE = -1
-BLANK_VALUE = 0
 BASE_COLUMNS = (
     "response_id",
     "unit",
@@ -75,6 +75,8 @@ class Lookup:
     groups: dict[str, str]  # code -> name
     desks: dict[int, tuple[str, str, int]] = field(default_factory=dict)
     forms: dict[int, str] = field(default_factory=dict)  # questionnaire version id -> key
+    # questionnaire version id -> its item codes in stored order (``codes_of``)
+    form_codes: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, sel: Selection) -> Lookup:
@@ -95,7 +97,19 @@ class Lookup:
             },
             groups={code: name for code, name in group_by_id.values()},
             forms={v.id: v.key for v, _n in sel.versions} | {v.id: v.key for v in sel.forms},
+            form_codes={
+                v.id: qservice.definition(v).all_item_codes()
+                for v in [*(v for v, _n in sel.versions), *sel.forms]
+            },
         )
+
+    def codes_of(self, session: Session, form_id: int) -> list[str]:
+        """A version's item codes in stored order (``encode_answers``)."""
+        if form_id not in self.form_codes:
+            version = session.get(QuestionnaireVersion, form_id)
+            self.form_codes[form_id] = qservice.definition(version).all_item_codes()
+            self.forms.setdefault(form_id, version.key)
+        return self.form_codes[form_id]
 
     def add_desks(self, session: Session, ids) -> None:
         wanted = sorted(set(int(i) for i in ids) - set(self.desks))
@@ -128,9 +142,7 @@ class Lookup:
 
 
 # --- the tidy frame -----------------------------------------------------------
-def _pivot_statement(sel: Selection, item_codes: list[str], extra: tuple = ()):
-    value = func.coalesce(Answer.value, NA_VALUE)
-    pivot = [func.max(case((Answer.item_code == code, value))).label(code) for code in item_codes]
+def _statement(sel: Selection, extra: tuple = ()):
     keys = (
         Response.id,
         Response.unit_id,
@@ -141,14 +153,9 @@ def _pivot_statement(sel: Selection, item_codes: list[str], extra: tuple = ()):
         Response.questionnaire_version_id,
         Response.channel,
         *extra,
+        Response.answers,
     )
-    return (
-        select(*keys, *pivot)
-        .outerjoin(Answer, Answer.response_id == Response.id)
-        .where(*filters(sel))
-        .group_by(*keys)
-        .order_by(Response.id)
-    )
+    return select(*keys).where(*filters(sel)).order_by(Response.id)
 
 
 def iter_chunks(
@@ -166,7 +173,7 @@ def iter_chunks(
     """
     extra_columns = extra_columns or {}
     codes = sel.questionnaire.all_item_codes()
-    stmt = _pivot_statement(sel, codes, tuple(extra_columns.values()))
+    stmt = _statement(sel, tuple(extra_columns.values()))
     names = [
         "_id",
         "_unit",
@@ -177,16 +184,24 @@ def iter_chunks(
         "_form",
         "_channel",
         *extra_columns,
-        *codes,
+        "_answers",
     ]
     result = session.execute(stmt.execution_options(yield_per=chunk))
     for part in result.partitions(chunk):
         raw = pd.DataFrame.from_records(part, columns=names)
         lookup.add_desks(session, raw["_desk"].unique())
-        yield _tidy(raw, lookup, list(extra_columns), codes)
+        items = unpack(
+            raw["_answers"].to_numpy(),
+            raw["_form"].to_numpy(),
+            codes,
+            lambda form: lookup.codes_of(session, form),
+        )
+        yield _tidy(raw, lookup, list(extra_columns), codes, items)
 
 
-def _tidy(raw: pd.DataFrame, lookup: Lookup, extra: list[str], codes: list[str]) -> pd.DataFrame:
+def _tidy(
+    raw: pd.DataFrame, lookup: Lookup, extra: list[str], codes: list[str], items: np.ndarray
+) -> pd.DataFrame:
     sector_code = {sid: code for sid, (code, _name, _grp) in lookup.sectors.items()}
     sector_group = {sid: grp for sid, (_code, _name, grp) in lookup.sectors.items()}
     frame = pd.DataFrame(
@@ -205,9 +220,8 @@ def _tidy(raw: pd.DataFrame, lookup: Lookup, extra: list[str], codes: list[str])
     )
     for name in extra:
         frame[name] = raw[name].astype(object).where(raw[name].notna(), "")
-    for code in codes:
-        frame[code] = pd.to_numeric(raw[code]).fillna(BLANK_VALUE).astype(np.int8)
-    return frame
+    item_frame = pd.DataFrame(items, columns=codes, index=frame.index)
+    return pd.concat([frame, item_frame], axis=1)
 
 
 def empty_frame(sel: Selection, extra: list[str] | None = None) -> pd.DataFrame:

@@ -22,7 +22,6 @@ from questionnaires.loader import load_dir
 from questionnaires.model import Questionnaire
 from survey.config import DEFAULTS
 from survey.models import (
-    Answer,
     Comment,
     Desk,
     Response,
@@ -32,7 +31,7 @@ from survey.models import (
     Unit,
     Volume,
 )
-from survey.models.response import DEMOGRAPHIC_COLUMNS
+from survey.models.response import DEMOGRAPHIC_COLUMNS, encode_answers
 from survey.services import feedback
 from survey.services import questionnaires as qsvc
 from survey.services.codes import ALPHABET, LENGTH
@@ -330,7 +329,7 @@ def _load_responses(session, desks, sectors, questionnaires) -> int:
 
     # Draw every response's answers even if it exists, so the random stream
     # (and so each response's content) does not depend on what is present.
-    new_responses, answer_rows, comments = [], [], []
+    new_responses, comments = [], []
     for (_i, spec, day, u), sid in zip(planned, ids, strict=True):
         qv_id, q = questionnaires[spec.questionnaire]
         person = rng.gauss(0, 0.8)
@@ -377,21 +376,14 @@ def _load_responses(session, desks, sectors, questionnaires) -> int:
             sector_id=sectors[sector_code].id,
             locale="vi",
             quality_flags=flags,
+            answers=encode_answers(q.all_item_codes(), answers),
             **demographics,
         )
         new_responses.append(resp)
-        answer_rows.append(answers)
         comments.append(comment)
 
     session.add_all(new_responses)
     session.flush()
-    rows = [
-        {"response_id": r.id, "item_code": code, "value": value}
-        for r, answers in zip(new_responses, answer_rows, strict=True)
-        for code, value in answers.items()
-    ]
-    if rows:
-        session.execute(insert(Answer), rows)
     commented = []
     for r, comment in zip(new_responses, comments, strict=True):
         if comment:

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from survey import clock
 from survey.config import DEFAULTS
 from survey.models import (
-    Answer,
     Comment,
     Desk,
     FeedbackContact,
@@ -137,12 +136,9 @@ def open_case(
         code = new_tracking_code()  # ~never: 2.8e10 codes
     comment.tracking_code = code
     comment.due_on = add_working_days(clock.local_day(comment.created_at or utcnow(), tz), due_days)
-    very_low = session.scalar(
-        select(Answer.item_code)
-        .where(Answer.response_id == response_id, Answer.value == 1)
-        .limit(1)
-    )
-    comment.attention = very_low is not None and low_score_alert(session, unit_id)
+    packed = session.scalar(select(Response.answers).where(Response.id == response_id)) or ""
+    very_low = "1" in packed  # an item answered 1, "Rất không hài lòng" (encode_answers)
+    comment.attention = very_low and low_score_alert(session, unit_id)
     session.flush()
     return code
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from questionnaires.model import NA, Questionnaire
+from survey.models.response import encode_answers
 from survey.text import has_control_chars
 
 MAX_COMMENT = 2000
@@ -34,6 +35,7 @@ HONEYPOT = "website"
 @dataclass
 class CheckedForm:
     answers: dict[str, int | None] = field(default_factory=dict)  # None = N/A
+    packed: str = ""  # the answers as stored (``encode_answers``)
     demographics: dict[str, str] = field(default_factory=dict)
     comment: str = ""
     comment_kind: str = "comment"
@@ -181,5 +183,6 @@ def check_form(form, q: Questionnaire, sectors: Collection[str] = ()) -> Checked
             out.demographics[code] = raw
 
     _check_comment(form, out, default_kind="comment")
+    out.packed = encode_answers(q.all_item_codes(), out.answers)
     out.honeypot = bool((_single(form, HONEYPOT) or "").strip())
     return out

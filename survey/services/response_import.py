@@ -18,9 +18,11 @@ Imported responses carry their channel (``import`` or ``paper``), no abuse
 hashes and no quality flags: the burst and repeat checks are about phones at a
 desk, and an operator typing a stack of forms is neither.
 
-Writing: PostgreSQL gets ``COPY`` (ids drawn from the sequence first, so the
-answers can be copied right after their responses); SQLite ``executemany``.
-Both run inside the caller's transaction: the command commits once.
+Writing: a response's answers are a column of its row (``encode_answers``), so
+PostgreSQL gets one ``COPY`` of the responses (ids drawn from the sequence
+first, so the comments can be copied right after them); SQLite
+``executemany``. Both run inside the caller's transaction: the command
+commits once.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from sqlalchemy.orm import Session
 from questionnaires.model import NA, Questionnaire
 from survey import clock
 from survey.models import Desk, DeskCodeHistory, QuestionnaireVersion, Sector
+from survey.models.response import NA_CODE, NOT_ANSWERED
 from survey.services import access, audit
 from survey.services import questionnaires as qservice
 from survey.services.form_check import MAX_COMMENT
@@ -90,7 +93,7 @@ class _Row:
     unit_id: int
     day: date
     sector_id: int | None
-    values: list[tuple[str, int | None]]
+    answers: str  # packed, in the version's item order (encode_answers)
     comment: str
 
 
@@ -150,7 +153,7 @@ def import_responses(
     fresh = [r for r in checked if r.submission_id not in stored]
     result.skipped = len(checked) - len(fresh)
     result.imported = len(fresh)
-    result.answers = sum(len(r.values) for r in fresh)
+    result.answers = sum(len(r.answers) - r.answers.count(NOT_ANSWERED) for r in fresh)
     result.comments = sum(1 for r in fresh if r.comment)
     desk_codes = {d.id: d.code for d in session.scalars(select(Desk))}
     result.desks = {desk_codes[r.desk_id] for r in fresh}
@@ -201,18 +204,18 @@ def _columns(header: list[str], q: Questionnaire) -> dict[str, int]:
     return index
 
 
-# Markers of the cell lookup: an empty cell (no answer), NA where it is not offered.
-_MISS, _BLANK, _REFUSED = object(), object(), object()
+# Markers of the cell lookup: not an answer at all, NA where it is not offered.
+_MISS, _REFUSED = "", "!"
 
 
-def _scale(q: Questionnaire, allow_na: bool) -> dict[str, object]:
-    """Cell text -> stored value (None: not applicable), or one of the markers."""
-    out: dict[str, object] = {"": _BLANK}
+def _scale(q: Questionnaire, allow_na: bool) -> dict[str, str]:
+    """Cell text -> the stored answer code (``encode_answers``), or ``_REFUSED``."""
+    out: dict[str, str] = {"": NOT_ANSWERED}
     for point in q.scale.points:
-        out[str(point.value)] = point.value
-        out[f"{point.value}.0"] = point.value
+        out[str(point.value)] = str(point.value)
+        out[f"{point.value}.0"] = str(point.value)
     for spelling in (NA, NA.lower(), "N/A", "n/a"):
-        out[spelling] = None if allow_na else _REFUSED
+        out[spelling] = NA_CODE if allow_na else _REFUSED
     return out
 
 
@@ -287,20 +290,16 @@ def _check_rows(
         elif not raw_sector and len(desk_sectors[desk.id]) == 1:
             # As on the QR path: a one-sector desk gives its responses that sector.
             sector_id = desk_sectors[desk.id][0]
-        values: list[tuple[str, int | None]] = []
+        chars: list[str] = []
         for item, i, table in items:
-            value = table.get(cells[i], _MISS)
-            if value is _MISS:
-                value = table.get(cells[i].strip(), _MISS)
-                if value is _MISS:
-                    bad(n, item, "bad_value", cells[i].strip())
-                    break
-            if value is _BLANK:
-                continue
-            if value is _REFUSED:
+            ch = table.get(cells[i], _MISS) or table.get(cells[i].strip(), _MISS)
+            if not ch:
+                bad(n, item, "bad_value", cells[i].strip())
+                break
+            if ch == _REFUSED:
                 bad(n, item, "na_not_allowed", cells[i].strip())
                 break
-            values.append((item, value))
+            chars.append(ch)
         else:
             comment = cells[i_comment].strip() if i_comment is not None else ""
             if len(comment) > MAX_COMMENT:
@@ -321,7 +320,8 @@ def _check_rows(
                 submission_id = PREFIX + rid
             else:
                 submission_id = f"{PREFIX}{_random_id()}"
-            out.append(_Row(submission_id, desk.id, desk.unit_id, day, sector_id, values, comment))
+            answers = "".join(chars)
+            out.append(_Row(submission_id, desk.id, desk.unit_id, day, sector_id, answers, comment))
     if issues:
         raise ImportRefused(issues)
     if not out:
@@ -387,7 +387,7 @@ def _noon(day: date, timezone: str, cache: dict[date, datetime]) -> datetime:
 NULL = "\\N"  # COPY's text format
 _RESPONSE_COLUMNS = (
     "id, submission_id, desk_id, unit_id, questionnaire_version_id, submitted_at, day, "
-    "channel, sector_id, locale, quality_flags"
+    "channel, sector_id, locale, quality_flags, answers"
 )
 
 
@@ -410,24 +410,18 @@ def _write_pg(session, rows, version_id, channel, timezone, progress) -> None:
         for start in range(0, len(rows), CHUNK):
             chunk = list(zip(ids[start : start + CHUNK], rows[start : start + CHUNK], strict=True))
             resp = io.StringIO()
-            ans = io.StringIO()
             com = io.StringIO()
             for rid, r in chunk:
                 sector = NULL if r.sector_id is None else str(r.sector_id)
                 resp.write(
                     f"{rid}\t{_copy_text(r.submission_id)}\t{r.desk_id}\t{r.unit_id}\t"
                     f"{version_id}\t{_noon(r.day, timezone, noon).isoformat(sep=' ')}\t"
-                    f"{r.day.isoformat()}\t{channel}\t{sector}\tvi\t\n"
-                )
-                ans.write(
-                    "".join(f"{rid}\t{item}\t{NULL if v is None else v}\n" for item, v in r.values)
+                    f"{r.day.isoformat()}\t{channel}\t{sector}\tvi\t\t{r.answers}\n"
                 )
                 if r.comment:
                     com.write(f"{rid}\t{_copy_text(r.comment)}\tcomment\tnew\t{now}\n")
             with cur.copy(f"COPY responses ({_RESPONSE_COLUMNS}) FROM STDIN") as copy:
                 copy.write(resp.getvalue())
-            with cur.copy("COPY answers (response_id, item_code, value) FROM STDIN") as copy:
-                copy.write(ans.getvalue())
             if com.tell():
                 with cur.copy(
                     "COPY comments (response_id, text, kind, status, created_at) FROM STDIN"
@@ -452,7 +446,7 @@ def _write_sqlite(session, rows, version_id, channel, timezone, progress) -> Non
             base = first + start
             cursor.executemany(
                 f"INSERT INTO responses ({_RESPONSE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'vi', '')",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'vi', '', ?)",
                 [
                     (
                         base + k,
@@ -464,13 +458,10 @@ def _write_sqlite(session, rows, version_id, channel, timezone, progress) -> Non
                         r.day.isoformat(),
                         channel,
                         r.sector_id,
+                        r.answers,
                     )
                     for k, r in enumerate(chunk)
                 ],
-            )
-            cursor.executemany(
-                "INSERT INTO answers (response_id, item_code, value) VALUES (?, ?, ?)",
-                [(base + k, item, v) for k, r in enumerate(chunk) for item, v in r.values],
             )
             cursor.executemany(
                 "INSERT INTO comments (response_id, text, kind, status, created_at) "

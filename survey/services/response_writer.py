@@ -1,6 +1,6 @@
 """Writing one citizen response: the hottest path of the whole system.
 
-``write`` stores the response row, its answers and maybe its comment, or
+``write`` stores the response row (its answers are a column of it) and maybe its comment, or
 nothing at all when the submission id is already stored (a replay): the
 unique constraint decides, through ``ON CONFLICT (submission_id) DO NOTHING``.
 
@@ -14,18 +14,15 @@ is seconds, a phone's minutes), or from one network at a much higher count
 its composite index (hash, desk, time), so neither scans the desk. The four
 possible flag texts come in as parameters ``flags0``..``flags3``.
 
-PostgreSQL gets everything as ONE statement (data-modifying CTEs) in
-autocommit: one round trip instead of BEGIN, three INSERTs and COMMIT. The
-statement is plain SQL with the answers as two arrays, so it is short,
-compiled once, and psycopg prepares it on the server after a few uses.
-SQLite runs the same INSERT of the response, then the answers and the
-comment, as up to three statements in one transaction; it is in-process, so
-round trips cost little there.
+PostgreSQL gets everything as ONE statement (a data-modifying CTE for the
+comment) in autocommit: one round trip instead of BEGIN, two INSERTs and
+COMMIT. The statement is plain SQL, so it is short, compiled once, and
+psycopg prepares it on the server after a few uses. SQLite runs the same
+INSERT of the response, then the comment, in one transaction; it is
+in-process, so round trips cost little there.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from sqlalchemy import Date, DateTime, bindparam, insert, text
 from sqlalchemy.orm import Session
@@ -48,6 +45,7 @@ FIELDS = (
     "locale",
     "client_hash",
     "device_hash",
+    "answers",
     *DEMOGRAPHIC_COLUMNS.values(),
 )
 
@@ -81,11 +79,6 @@ _INSERT_RESPONSE = text(_INSERT_RESPONSE_SQL).bindparams(*_DATES)
 _POSTGRESQL = text(
     f"""WITH r AS (
   {_INSERT_RESPONSE_SQL}
-), a AS (
-  INSERT INTO answers (response_id, item_code, value)
-  SELECT r.id, v.item_code, v.value
-  FROM r, unnest(CAST(:item_codes AS varchar[]), CAST(:item_values AS smallint[]))
-       AS v (item_code, value)
 ), c AS (
   INSERT INTO comments (response_id, text, kind, status, created_at)
   SELECT r.id, CAST(:comment_text AS text), :comment_kind, 'new', :submitted_at
@@ -93,17 +86,6 @@ _POSTGRESQL = text(
 )
 SELECT id FROM r"""
 ).bindparams(*_DATES)
-
-
-@lru_cache(maxsize=64)
-def _insert_answers(n: int):
-    """One multi-row INSERT for n answers (one statement, not n executions).
-
-    Plain text: SQLAlchemy does not cache the compiled form of a multi-row
-    ``insert().values([...])``, and compiling it cost more than the insert.
-    """
-    rows = ", ".join(f"(:rid, :c{i}, :v{i})" for i in range(n))
-    return text(f"INSERT INTO answers (response_id, item_code, value) VALUES {rows}")
 
 
 # A comment given with the form is dated with its response, as in _POSTGRESQL.
@@ -115,35 +97,24 @@ _INSERT_COMMENT = insert(Comment.__table__).values(
 )
 
 
-def write(
-    session: Session, params: dict, answers: dict[str, int | None], comment: str
-) -> int | None:
+def write(session: Session, params: dict, comment: str) -> int | None:
     """Store one response; its id, or None if the submission id was stored already.
 
-    ``params``: every name in FIELDS plus burst_since, device_burst_since, device_burst_limit,
-    network_burst_limit, device_limit, flags0..flags3 and comment_kind. Commits (or, on
+    ``params``: every name in FIELDS (``answers`` as ``encode_answers`` packs them)
+    plus burst_since, device_burst_since, device_burst_limit, network_burst_limit,
+    device_limit, flags0..flags3 and comment_kind. Commits (or, on
     PostgreSQL, is atomic by itself); raises IntegrityError on other
     conflicts, such as a case link answered twice.
     """
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        values = dict(
-            params,
-            item_codes=list(answers),
-            item_values=list(answers.values()),
-            comment_text=comment or None,
-        )
+        values = dict(params, comment_text=comment or None)
         with bind.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")
             return conn.execute(_POSTGRESQL, values).scalar()
     conn = session.connection()
     response_id = conn.execute(_INSERT_RESPONSE, params).scalar()
     if response_id is not None:
-        if answers:
-            values = {"rid": response_id}
-            for i, (code, value) in enumerate(answers.items()):
-                values[f"c{i}"], values[f"v{i}"] = code, value
-            conn.execute(_insert_answers(len(answers)), values)
         if comment:
             conn.execute(
                 _INSERT_COMMENT,

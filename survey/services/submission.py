@@ -251,7 +251,7 @@ def _store_once(
     """One attempt of ``store``.
 
     The response row (flags computed in it, a replay skipped by ON CONFLICT),
-    one multi-row insert of its answers and maybe a comment: one statement on
+    its answers a column of it, and maybe a comment: one statement on
     PostgreSQL, one transaction elsewhere.
     """
     now = utcnow()
@@ -277,6 +277,7 @@ def _store_once(
         network_burst_limit=network_burst,
         device_limit=DEVICE_DAY_LIMIT if ctx.daily_cap else NO_DAY_LIMIT,
         comment_kind=checked.comment_kind,
+        answers=checked.packed,
         **_flag_texts(checked.honeypot),
     )
     # Every demographic column gets a value (None when not given): the
@@ -284,7 +285,7 @@ def _store_once(
     params.update(dict.fromkeys(DEMOGRAPHIC_COLUMNS.values()))
     params.update({DEMOGRAPHIC_COLUMNS[k]: v for k, v in checked.demographics.items()})
     try:
-        response_id = response_writer.write(session, params, checked.answers, checked.comment)
+        response_id = response_writer.write(session, params, checked.comment)
     except IntegrityError:
         session.rollback()
         winner = find_by_submission_id(session, ctx.submission_id)

@@ -8,9 +8,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from survey.models import Answer, Comment, FeedbackContact, Response, User
+from survey.models import Comment, FeedbackContact, Response, User
 from survey.services import feedback
-from tests.support import DESK, full_answers
+from tests.support import DESK, answers_of, full_answers
 
 CODE = re.compile(r'href="/y-kien/(PA-[2-9A-HJKMNP-Z]{7})"')
 
@@ -81,12 +81,7 @@ def test_a_very_low_score_with_a_comment_is_flagged_for_attention(demo_client, d
     with demo_db.session() as s:
         r = s.scalar(select(Response).where(Response.submission_id == data["sid"]))
         assert r.comment.attention is False
-        assert (
-            s.scalar(
-                select(Answer.value).where(Answer.response_id == r.id, Answer.item_code == item)
-            )
-            == 1
-        )
+        assert answers_of(s, r)[item] == 1
 
 
 def test_a_contact_is_kept_only_with_consent(demo_client, demo_db):

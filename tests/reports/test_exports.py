@@ -19,7 +19,7 @@ from survey.reports.csv_export import BOM, neutralise
 from survey.reports.xlsx import OVERALL_LABEL, SHEETS
 from survey.services import questionnaires as qsvc
 from survey.services import units
-from tests.support import PERIOD, PLANTED, pdf_text, plant_comment, run_report
+from tests.support import PERIOD, PLANTED, answers_of, pdf_text, plant_comment, run_report
 
 
 def independent_overall(db, unit_code: str, start: date, end: date) -> dict:
@@ -38,7 +38,7 @@ def independent_overall(db, unit_code: str, start: date, end: date) -> dict:
                 Response.questionnaire_version_id == version.id,
             )
         ):
-            answers = {a.item_code: ("NA" if a.value is None else str(a.value)) for a in r.answers}
+            answers = {c: ("NA" if v is None else str(v)) for c, v in answers_of(s, r).items()}
             rows.append(
                 {
                     "response_id": r.id,
