@@ -1,6 +1,9 @@
 """One measured run in a fresh process: prints a JSON line (wall seconds, peak RSS MB).
 
-python -m bench.reports.one URL MODE   (MODE: rows, cells, dashboard, sql)
+python -m bench.reports.one URL MODE   (MODE: rows, cells, dashboard, sql, rollup)
+
+``rollup`` builds the closed months' summaries (``survey.reports.rollup.refresh``);
+``cells`` and ``dashboard`` read them where they exist, the responses elsewhere.
 """
 
 from __future__ import annotations
@@ -40,6 +43,15 @@ def main() -> None:
             end=date(2026, 10, 31),
             action="results.export",
         )
+        if mode == "rollup":
+            from survey.reports import rollup
+
+            t0 = time.perf_counter()
+            built = rollup.refresh(s, "Asia/Ho_Chi_Minh")
+            wall = time.perf_counter() - t0
+            print(json.dumps({"wall": wall, "peak_mb": _peak_mb(), "months": len(built)}))
+            database.dispose()
+            return
         if mode == "sql":  # the bare aggregate: GROUP BY desk, day, item
             t0 = time.perf_counter()
             s.connection().exec_driver_sql(

@@ -1,4 +1,5 @@
-"""`survey responses import`: paper forms and historical data from a tidy CSV."""
+"""`survey responses import`: paper forms and historical data from a tidy CSV;
+`survey responses rollup`: the closed months' summaries reports read."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from survey.cli.common import fail, transaction
 
@@ -56,7 +58,7 @@ def describe(issue) -> str:
 
 @click.group("responses")
 def responses_group() -> None:
-    """Citizen responses: bulk import of paper forms and historical data."""
+    """Citizen responses: bulk import of paper forms and historical data, report summaries."""
 
 
 @responses_group.command("import")
@@ -126,3 +128,41 @@ def responses_import(path: Path, key: str, channel: str, dry_run: bool, username
         f"{result.comments} comments) at {len(result.desks)} desks, channel {channel}"
         + (f"; {result.skipped} already stored, skipped" if result.skipped else "")
     )
+    if not dry_run and result.imported:
+        # The closed months the file wrote into were dropped with the import;
+        # summarise them again now rather than at the worker's next round.
+        _refresh(quiet=not tty)
+
+
+def _refresh(quiet: bool = False) -> list:
+    from survey.config import settings
+    from survey.reports import rollup
+
+    def said(month, n: int) -> None:
+        if not quiet:
+            click.echo(f"summarised {month:%m/%Y}: {n} responses", err=True)
+
+    with transaction() as session:
+        built = rollup.refresh(session, settings().TIMEZONE, progress=said)
+    return built
+
+
+@responses_group.command("rollup")
+@click.option("--rebuild", is_flag=True, help="Drop every summary first and build them all again.")
+@with_appcontext
+def responses_rollup(rebuild: bool) -> None:
+    """Summarise the closed months for reports (the worker does it every 5 minutes).
+
+    A month is closed 10 minutes after its last day ends (Vietnam time). A
+    report reads the summaries of the closed months it covers whole and the
+    responses of its other days: the same numbers, at a cost that grows with
+    desks and days instead of responses.
+    """
+    from survey.models import RollupMonth
+    from survey.services import rollup
+
+    if rebuild:
+        with transaction() as session:
+            rollup.invalidate(session, list(session.scalars(select(RollupMonth.month))))
+    built = _refresh()
+    click.echo(f"summarised {len(built)} month{'s' if len(built) != 1 else ''}")

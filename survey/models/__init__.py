@@ -10,6 +10,7 @@ from survey.models.planning import Target, Volume
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.report_job import ReportJob
 from survey.models.response import Comment, Response
+from survey.models.rollup import RollupCell, RollupMonth
 from survey.models.user import ROLES, User
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "QuestionnaireVersion",
     "ReportJob",
     "Response",
+    "RollupCell",
+    "RollupMonth",
     "Sector",
     "SectorGroup",
     "Target",

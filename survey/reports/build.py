@@ -163,12 +163,13 @@ def build_for(
 
     A sector or group selection reads and weights the frame of the selection
     without it (``whole_design``) and estimates the domain (``analyze(domain=)``).
-    ``cells``: read per-cell totals summed in SQL (``cells_sql``; the default),
-    else one row per response (``read_frame``): the same numbers either way.
+    ``cells``: read per-cell totals and moments (``cells_sql``: closed months from
+    their summaries, other days summed in SQL; the default), else one row per
+    response (``read_frame``): the same numbers either way.
     """
-    patterns = None
+    moments = None
     if cells:
-        frame, patterns, labels = read_cells(session, whole_design(sel))
+        frame, moments, labels = read_cells(session, whole_design(sel))
         if progress is not None:
             progress(int(frame[COUNT].sum()))
     else:
@@ -213,7 +214,7 @@ def build_for(
         closed=sel.closed,
         domain=domain,
         strata=design_strata(weights.table),
-        patterns=patterns,
+        moments=moments,
     )
     if sel.fallback:
         notes.append(

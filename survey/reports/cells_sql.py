@@ -1,17 +1,21 @@
-"""The report's cell table, summed from one aggregate SQL query (``analysis.cell_table``).
+"""The report's cell table and moments (``analysis.cell_table``): closed months from their
+stored summaries, the other days from one aggregate SQL query.
 
 A cell is a PSU (desk × day) crossed with what varies within one: unit, sector
 (and so its group), survey channel, questionnaire version and the quality flag.
-The query counts respondents per cell and answer pattern, the stored answer
-string (``responses.answers``, one character per item: no join, no pivot):
-finer than the cell totals, so it gives them exactly (respondents, and per item
-answered, top-two-box, sum and sum of squares of the value, N/A; per criterion
-and the composite, who answered at least one item) and also the one statistic
-cell totals cannot give, a composite's SRS variance (``deff_composite``), a
-cross-product of items within respondents.  It is read from the live tables at
-each report (no rollup table to keep current: the write path stays one INSERT
-and the numbers never lag the responses); the cost is one scan of the
-responses of the selection (bench/reports).
+Its totals (respondents, and per item answered, top-two-box, sum and sum of
+squares of the value, N/A; per criterion and the composite, who answered at
+least one item) give every figure of a report; the composites' SRS variance
+(``deff_composite``) needs, besides, the moment sums of ``Moments`` per coarse
+cell (the month instead of the day), a cross-product of items within
+respondents.
+
+Months that have closed and been summarised (``survey.reports.rollup``) are read
+from their blobs, so their cost grows with cells, not responses.  The other days
+(the open month, a month cut by the period, a month not yet built) come from
+the live tables: one query counting respondents per cell and stored answer
+string (``responses.answers``: no join, no pivot), unpacked and summed here.
+Both give the same numbers (tests/reports/test_rollup.py).
 """
 
 from __future__ import annotations
@@ -20,18 +24,20 @@ import io
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import Session
 
-from analysis.cell_table import ANY, COUNT, STATS, coarsen, stat
+from analysis.cell_table import ANY, COUNT, STATS, Moments, coarsen, moments_from_patterns, stat
 from analysis.estimators import Structure
 from survey.models import Response
+from survey.reports import rollup
 from survey.reports.frame import NA_VALUE, NONE_CODE, SURVEY_CHANNEL, Labels, Lookup
 from survey.reports.packed import unpack
 from survey.reports.selection import Selection, filters
 
 KEYS = ("unit", "desk", "sector", "day", "excluded", "questionnaire", SURVEY_CHANNEL)
-# The SRS patterns' own packing: 3 bits an item (0 not answered, 1..5, 6 N/A),
+ID_KEYS = rollup.ID_KEYS
+# The coarse cells' own packing: 3 bits an item (0 not answered, 1..5, 6 N/A),
 # 21 items to a 63-bit integer, so a pattern is a few integer keys to group by.
 DIGITS, NA_DIGIT = 21, 6
 
@@ -49,18 +55,18 @@ def _keys_of():
     ]
 
 
-def _statement(sel: Selection):
+def statement(where: list):
     """The one aggregate query: respondents per cell and stored answer string."""
     keys = _keys_of()
     stmt = (
         select(*keys, Response.answers.label("answers"), func.count().label(COUNT))
-        .where(*filters(sel))
+        .where(*where)
         .group_by(*keys, Response.answers)
     )
     return stmt, [*(k.name for k in keys), "answers", COUNT]
 
 
-def _fetch(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
+def fetch(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
     """The rows of ``stmt`` as a DataFrame.
 
     On PostgreSQL the server joins them into one CSV text (``string_agg``): one
@@ -89,21 +95,54 @@ def _fetch(session: Session, stmt, columns: list[str]) -> pd.DataFrame:
 
 
 def read_cells(
-    session: Session, sel: Selection, *, patterns: bool = True
-) -> tuple[pd.DataFrame, pd.DataFrame | None, Labels]:
-    """(cell table, answer patterns or None, labels) of the selection's responses."""
+    session: Session, sel: Selection, *, moments: bool = True
+) -> tuple[pd.DataFrame, Moments | None, Labels]:
+    """(cell table, moments or None, labels) of the selection's responses."""
     q = sel.questionnaire
     codes = q.all_item_codes()
-    stmt, columns = _statement(sel)
-    pat = _fetch(session, stmt, columns)
-    key_cols = [k.name for k in _keys_of()]
-    if pat.empty:
-        return _empty(sel, codes, patterns)
+    lookup = Lookup.load(session, sel)
+    months = rollup.covered_months(session, sel)
+    stored = rollup.read(session, sel, q, lookup, months) if months else None
+    where = filters(sel)
+    if stored is not None:  # the covered months are read from their summaries
+        where += [not_(Response.day.between(a, b)) for a, b in rollup.ranges(months)]
+    stmt, columns = statement(where)
+    pat = fetch(session, stmt, columns)
+    live_cells, live_moments = (None, None)
+    if len(pat):
+        live_cells, live_moments = _live(session, pat, sel, lookup, moments)
+    parts = [c for c in (stored.cells if stored else None, live_cells) if c is not None and len(c)]
+    if not parts:
+        return _empty(sel, codes, moments)
+    raw = pd.concat(parts, ignore_index=True)
+    # The order of an all-live read, whichever part a cell came from.
+    raw["sector_id"] = raw["sector_id"].fillna(-1).astype(np.int64)
+    raw = raw.sort_values(list(ID_KEYS), kind="stable").reset_index(drop=True)
+    lookup.add_desks(session, raw["desk_id"].unique())
+    flat = raw[list(ID_KEYS)].copy()
+    flat["sector_id"] = flat["sector_id"].where(flat["sector_id"] >= 0, np.nan)
+    totals = raw.drop(columns=list(ID_KEYS))
+    table = pd.concat([_keys(flat, lookup), totals.astype(np.int64)], axis=1)
+    labels = lookup.labels(table)
+    if not moments:
+        return table, None, labels
+    parts_m = [m for m in (_stored_moments(stored, q, lookup), live_moments) if m is not None]
+    return table, Moments.concat(parts_m), labels
+
+
+def _part(q) -> str:
+    return "score" if q.aggregation == "mean" else "share"
+
+
+def _live(session: Session, pat: pd.DataFrame, sel: Selection, lookup: Lookup, moments: bool):
+    """Cells (``ID_KEYS`` + totals) and moments of the live rows (answer patterns)."""
+    q = sel.questionnaire
+    codes = q.all_item_codes()
+    key_cols = list(ID_KEYS)
     pat["sector_id"] = pat["sector_id"].fillna(-1).astype(np.int64)
     pat["day"] = pd.to_datetime(pat["day"])
     cid = pat.groupby(key_cols, sort=True).ngroup().to_numpy(dtype=np.int64)
     t = int(cid.max()) + 1
-    lookup = Lookup.load(session, sel)
     lookup.add_desks(session, pat["desk_id"].unique())
     count = pat[COUNT].to_numpy(dtype=np.int64)
     smin = q.scale.satisfied_min
@@ -138,29 +177,25 @@ def read_cells(
         out[f"{ANY}{g}"] = per_cell(any_)
     first = np.unique(cid, return_index=True)[1]
     flat = pat.iloc[first][key_cols].reset_index(drop=True)
-    flat["sector_id"] = flat["sector_id"].where(flat["sector_id"] >= 0, np.nan)
-    table = pd.concat([_keys(flat, lookup), pd.DataFrame(out)], axis=1)
-    labels = lookup.labels(table)
-    if not patterns:
-        return table, None, labels
-    return table, _srs_patterns(pat, digits, count, q, lookup), labels
+    cells = pd.concat([flat, pd.DataFrame(out)], axis=1)
+    if not moments:
+        return cells, None
+    pats = _coarse_patterns(pat, digits, count, q, lookup)
+    return cells, moments_from_patterns(pats, q, _part(q))
 
 
-def _srs_patterns(pat, digits, count, q, lookup: Lookup) -> pd.DataFrame:
-    """The patterns as the SRS variance reads them: answers reduced to what the
+def _coarse_patterns(pat, digits, count, q, lookup: Lookup) -> pd.DataFrame:
+    """The patterns as the moments read them: answers reduced to what the
     reported part uses (satisfied or not, for shares) and days merged into months
-    (it never reads the PSU), so fewer rows to carry and sum over."""
+    (the SRS variance never reads the PSU), so fewer rows to carry and sum over."""
     codes = q.all_item_codes()
-    part = "score" if q.aggregation == "mean" else "share"
-    mapping = coarsen(part, q) or {}
+    mapping = coarsen(_part(q), q) or {}
     keys = pat[["unit_id", "desk_id", "sector_id", "excluded", "form_id", "channel"]].copy()
     keys["_mon"] = pat["day"].to_numpy().astype("datetime64[M]").astype(np.int64)
-    coarse = {}
     for k, code in enumerate(codes):
         d = digits[code].copy()
         for v, to in mapping.items():
             d[digits[code] == v] = to
-        coarse[code] = d
         m = f"_c{k // DIGITS}"
         code_digit = np.where(d == NA_VALUE, NA_DIGIT, d).astype(np.int64)
         keys[m] = keys.get(m, 0) + (code_digit << (3 * (k % DIGITS)))
@@ -179,6 +214,16 @@ def _srs_patterns(pat, digits, count, q, lookup: Lookup) -> pd.DataFrame:
         pats[code] = d
     pats[COUNT] = merged[COUNT].to_numpy(dtype=np.int64)
     return pats
+
+
+def _stored_moments(stored: rollup.Stored | None, q, lookup: Lookup) -> Moments | None:
+    if stored is None or not len(stored.mkeys):
+        return None
+    raw = stored.mkeys.copy()
+    raw["sector_id"] = raw["sector_id"].where(raw["sector_id"] >= 0, np.nan)
+    keys = _keys(raw, lookup, day=False)
+    keys["month"] = raw["month"].to_numpy()
+    return Moments(part=_part(q), keys=keys, n=stored.n, aa=stored.aa, ya=stored.ya, yy=stored.yy)
 
 
 def _keys(raw: pd.DataFrame, lookup: Lookup, *, day: bool = True) -> pd.DataFrame:
@@ -201,7 +246,7 @@ def _keys(raw: pd.DataFrame, lookup: Lookup, *, day: bool = True) -> pd.DataFram
     return out
 
 
-def _empty(sel: Selection, codes: list[str], patterns: bool):
+def _empty(sel: Selection, codes: list[str], moments: bool):
     """No responses: the columns, no rows."""
     names = ["unit", "desk", "sector", "sector_group", "day", "excluded", "questionnaire"]
     base = {n: pd.Series(dtype=object) for n in names}
@@ -211,8 +256,4 @@ def _empty(sel: Selection, codes: list[str], patterns: bool):
     counts = [COUNT] + [stat(c, n) for c in codes for n in STATS]
     counts += [f"{ANY}{g}" for g in range(len(Structure.of(sel.questionnaire).groups()))]
     table = pd.DataFrame(base | {c: pd.Series(dtype=np.int64) for c in counts})
-    pats = None
-    if patterns:
-        items = {c: pd.Series(dtype=np.int8) for c in codes}
-        pats = pd.DataFrame(base | items | {COUNT: pd.Series(dtype=np.int64)})
-    return table, pats, Labels()
+    return table, None, Labels()

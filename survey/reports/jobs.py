@@ -78,6 +78,16 @@ def queue(app: Flask):
 
     # Every minute in each worker: catches an orphan even when nobody reads its status page.
     huey.periodic_task(crontab(), name="survey.report_jobs_check")(check)
+
+    def summarise() -> None:
+        from survey.reports import rollup
+
+        with app.extensions["survey.db"].session() as s:
+            rollup.refresh(s, config.settings(app).TIMEZONE)
+
+    # The closed months' summaries reports read (survey.services.rollup); two
+    # workers racing for a month are decided by its primary key.
+    huey.periodic_task(crontab(minute="*/5"), name="survey.rollup_refresh")(summarise)
     app.extensions[_EXTENSION] = (url, huey, task)
     return huey, task
 

@@ -42,7 +42,7 @@ from questionnaires.model import NA, Questionnaire
 from survey import clock
 from survey.models import Desk, DeskCodeHistory, QuestionnaireVersion, Sector
 from survey.models.response import NA_CODE, NOT_ANSWERED
-from survey.services import access, audit
+from survey.services import access, audit, rollup
 from survey.services import questionnaires as qservice
 from survey.services.form_check import MAX_COMMENT
 
@@ -182,6 +182,8 @@ def import_responses(
         _write_pg(session, fresh, version.id, channel, timezone, progress)
     else:
         _write_sqlite(session, fresh, version.id, channel, timezone, progress)
+    # A closed month written into has a stale summary: drop it in this transaction.
+    rollup.invalidate(session, {r.day for r in fresh})
     return result
 
 

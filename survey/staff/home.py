@@ -74,7 +74,7 @@ def _index(db, user, unit: Unit, start: date, end: date) -> Index | None:
         sel = resolve(db, user, today=today(), unit=unit.code, start=start, end=end)
     except (SelectionError, access.Forbidden):
         return None
-    # The channel breakdown only: the cell patterns the frame is read with need it.
+    # The channel breakdown only: the cells the frame is read with carry it.
     report = build_for(db, sel, by=(SURVEY_CHANNEL,))
     o = report.result["overall"]
     locale = str(get_locale() or "vi")
