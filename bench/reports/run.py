@@ -80,7 +80,7 @@ def load(n: int, seed: int) -> float:
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     with _pg() as conn:
-        version, items = _standard_form(conn)
+        version, items, allow_na = _standard_form(conn)
         desks = conn.execute(
             "SELECT DISTINCT d.id, d.unit_id FROM volumes v JOIN desks d ON d.id = v.desk_id"
             " WHERE v.count > 0 ORDER BY d.id"
@@ -102,7 +102,7 @@ def load(n: int, seed: int) -> float:
             sat = rng.random((m, len(items))) < p
             val = np.where(sat, rng.integers(4, 6, sat.shape), rng.integers(1, 4, sat.shape))
             u = rng.random((m, len(items)))
-            val[u < 0.03] = 6  # N/A (survey.models.response.encode_answers)
+            val[(u < 0.03) & allow_na] = 6  # N/A where offered (encode_answers)
             val[(u >= 0.03) & (u < 0.05)] = 0  # 2% not answered
             packed = (val.astype(np.uint8) + ord("0")).tobytes()
             width = len(items)
@@ -132,15 +132,17 @@ def load(n: int, seed: int) -> float:
     return time.perf_counter() - t0
 
 
-def _standard_form(conn) -> tuple[int, list[str]]:
-    """The standard form's version id and its item codes in stored order."""
+def _standard_form(conn):
+    """The standard form's version id, its item codes in stored order, and which allow N/A."""
     from questionnaires.loader import from_dict
 
     version, definition = conn.execute(
         "SELECT id, definition FROM questionnaire_versions WHERE qid = 'standard'"
         " ORDER BY version DESC LIMIT 1"
     ).fetchone()
-    return int(version), from_dict(json.loads(definition)).all_item_codes()
+    q = from_dict(json.loads(definition))
+    items = [*q.items(), *([q.overall_item] if q.overall_item else [])]
+    return int(version), [it.code for it in items], np.array([it.allow_na for it in items])
 
 
 def measure(mode: str) -> dict:

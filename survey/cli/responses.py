@@ -73,8 +73,15 @@ def responses_group() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Check every row and count; write nothing.")
 @click.option("--as", "username", help="Act as this staff account (its units only).")
+@click.option(
+    "--no-rollup",
+    is_flag=True,
+    help="Leave the closed months written into to the worker's next summary round.",
+)
 @with_appcontext
-def responses_import(path: Path, key: str, channel: str, dry_run: bool, username: str | None):
+def responses_import(
+    path: Path, key: str, channel: str, dry_run: bool, username: str | None, no_rollup: bool
+):
     """Import responses from a tidy CSV (the format `survey analyze` reads).
 
     Columns: desk, day (YYYY-MM-DD or DD/MM/YYYY), optional sector, one column
@@ -128,7 +135,7 @@ def responses_import(path: Path, key: str, channel: str, dry_run: bool, username
         f"{result.comments} comments) at {len(result.desks)} desks, channel {channel}"
         + (f"; {result.skipped} already stored, skipped" if result.skipped else "")
     )
-    if not dry_run and result.imported:
+    if not dry_run and result.imported and not no_rollup:
         # The closed months the file wrote into were dropped with the import;
         # summarise them again now rather than at the worker's next round.
         _refresh(quiet=not tty)

@@ -177,6 +177,7 @@ def build_for(
     # Only the report's own analyze breaks down by channel; the overall-only checks
     # (raking, sensitivity) would refuse a column they are not told to use.
     channels = frame.pop(SURVEY_CHANNEL)
+    counted = frame[[c for c in ("desk", "unit", "day", "excluded", COUNT) if c in frame]]
     volumes = inputs.desk_volumes(session, sel)
     targets = inputs.targets_for(session, sel, frame)
     weights = weighting(frame, volumes, sel, labels)
@@ -230,9 +231,10 @@ def build_for(
         )
     elif sel.picked:
         notes.append(Note("picked_form", {"form": sel.form_key, "n": sel.other_versions}))
-    rate, rates = response_rates(inputs.response_counts(session, sel), volumes)
-    if sel.sector is not None or sel.group is not None:
-        rate, rates = None, {}
+    # A sector or group has no transactions of its own to rate against.
+    rate, rates = None, {}
+    if sel.sector is None and sel.group is None:
+        rate, rates = response_rates(inputs.response_counts(counted), volumes)
     return Report(
         selection=sel,
         result=result,

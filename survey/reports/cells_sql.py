@@ -121,8 +121,10 @@ def read_cells(
     lookup.add_desks(session, raw["desk_id"].unique())
     flat = raw[list(ID_KEYS)].copy()
     flat["sector_id"] = flat["sector_id"].where(flat["sector_id"] >= 0, np.nan)
-    totals = raw.drop(columns=list(ID_KEYS))
-    table = pd.concat([_keys(flat, lookup), totals.astype(np.int64)], axis=1)
+    columns = _total_columns(q)
+    # One int64 block, whichever part each row came from.
+    totals = pd.DataFrame(raw[columns].to_numpy(dtype=np.int64), columns=columns)
+    table = pd.concat([_keys(flat, lookup), totals], axis=1)
     labels = lookup.labels(table)
     if not moments:
         return table, None, labels
@@ -226,6 +228,12 @@ def _stored_moments(stored: rollup.Stored | None, q, lookup: Lookup) -> Moments 
     return Moments(part=_part(q), keys=keys, n=stored.n, aa=stored.aa, ya=stored.ya, yy=stored.yy)
 
 
+def _total_columns(q) -> list[str]:
+    """The cell table's totals, in order (``analysis.cell_table``)."""
+    names = [COUNT] + [stat(c, n) for c in q.all_item_codes() for n in STATS]
+    return names + [f"{ANY}{g}" for g in range(len(Structure.of(q).groups()))]
+
+
 def _keys(raw: pd.DataFrame, lookup: Lookup, *, day: bool = True) -> pd.DataFrame:
     """Ids to the codes the tidy frame holds (``frame._tidy``)."""
     sector_code = {sid: code for sid, (code, _n, _g) in lookup.sectors.items()}
@@ -253,7 +261,6 @@ def _empty(sel: Selection, codes: list[str], moments: bool):
     base["day"] = pd.Series(dtype="datetime64[ns]")
     base["excluded"] = pd.Series(dtype=bool)
     base[SURVEY_CHANNEL] = pd.Series(dtype=object)
-    counts = [COUNT] + [stat(c, n) for c in codes for n in STATS]
-    counts += [f"{ANY}{g}" for g in range(len(Structure.of(sel.questionnaire).groups()))]
+    counts = _total_columns(sel.questionnaire)
     table = pd.DataFrame(base | {c: pd.Series(dtype=np.int64) for c in counts})
     return table, None, Labels()

@@ -1,7 +1,8 @@
 """What a report reads besides the answers: volumes, counted responses, targets, comments.
 
 ``desk_volumes`` (transactions per desk and month) is the weighting basis and
-the denominator of response rates, ``response_counts`` their numerator;
+the denominator of response rates, ``response_counts`` their numerator
+(counted from the report's own cells or rows, never by another scan);
 ``sector_volumes`` (per unit, sector and month) the basis of the sector margin;
 ``targets_for`` finds the thresholds of the period's year that apply to the
 selection and to each breakdown value; ``comments`` and ``comment_counts``
@@ -13,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey.models import Comment, Desk, Response, Sector, SectorGroup, Unit, Volume
@@ -72,24 +74,21 @@ def sector_volumes(session: Session, sel: Selection) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit", "sector", "month", "volume"])
 
 
-def response_counts(session: Session, sel: Selection) -> pd.DataFrame:
-    """Counted responses (not flagged) per desk, unit and month, of the forms the report covers.
+def response_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counted responses (not flagged) per desk, unit and month of a report's frame.
 
     The numerator of response rates, the same responses as the headline's:
     every form by default (a citizen who answered the short form answered all
-    the same), only the picked form when one is picked.  Columns ``desk``,
+    the same), only the picked form when one is picked.  ``frame``: the
+    report's cells (``_n`` respondents each) or rows.  Columns ``desk``,
     ``unit`` (codes), ``month`` ("YYYY-MM") and ``n``.
     """
-    year, month = extract("year", Response.day), extract("month", Response.day)
-    stmt = (
-        select(Desk.code, Unit.code, year, month, func.count())
-        .join(Desk, Response.desk_id == Desk.id)
-        .join(Unit, Response.unit_id == Unit.id)
-        .where(*filters(sel), Response.quality_flags == "")
-        .group_by(Desk.code, Unit.code, year, month)
-    )
-    rows = [(d, u, f"{int(y):04d}-{int(m):02d}", int(n)) for d, u, y, m, n in session.execute(stmt)]
-    return pd.DataFrame(rows, columns=["desk", "unit", "month", "n"])
+    counted = frame.loc[~frame["excluded"].astype(bool)]
+    n = counted["_n"] if "_n" in counted else pd.Series(1, index=counted.index)
+    month = pd.to_datetime(counted["day"]).dt.strftime("%Y-%m")
+    out = n.groupby([counted["desk"], counted["unit"], month]).sum()
+    out = out.rename_axis(["desk", "unit", "month"]).reset_index(name="n")
+    return out.astype({"n": np.int64})
 
 
 # --- targets ------------------------------------------------------------------

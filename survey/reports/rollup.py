@@ -23,7 +23,8 @@ responses instead (``read`` returns None): exact either way, never approximate.
 
 from __future__ import annotations
 
-import io
+import json
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -120,18 +121,37 @@ def encode(pat: pd.DataFrame, forms: dict[int, Questionnaire]) -> bytes:
             prefix + "xa": np.asarray(score.ya, dtype=np.int64),
             prefix + "xx": np.asarray(score.yy, dtype=np.int64),
         }
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
+    return _pack(arrays)
+
+
+# The blob: a JSON header line naming each array's shape, then the arrays'
+# int32 bytes, zlib-compressed.  Every value is a count below 2^31 (the largest,
+# a coarse cell's sum of squared values, is at most 16 per respondent) or an id.
+# A report decodes hundreds of blobs: one decompress and views, no zip members.
+FORMAT = 1  # a blob of another format is not read (``survey responses rollup --rebuild``)
+
+
+def _pack(arrays: dict[str, np.ndarray]) -> bytes:
+    header = {"format": FORMAT} | {name: list(a.shape) for name, a in arrays.items()}
+    body = b"".join(np.ascontiguousarray(a, dtype="<i4").tobytes() for a in arrays.values())
+    return zlib.compress(json.dumps(header).encode() + b"\n" + body, 1)
 
 
 def decode(data: bytes) -> dict[int, dict[str, np.ndarray]]:
     """form id -> its arrays (``encode``)."""
+    raw = zlib.decompress(data)
+    cut = raw.index(b"\n")
+    header = json.loads(raw[:cut])
+    if header.pop("format", None) != FORMAT:
+        raise ValueError("a summary of another format")
     out: dict[int, dict[str, np.ndarray]] = {}
-    with np.load(io.BytesIO(data)) as npz:
-        for name in npz.files:
-            form, _, key = name.partition("/")
-            out.setdefault(int(form[1:]), {})[key] = npz[name]
+    offset = cut + 1
+    for name, shape in header.items():
+        size = int(np.prod(shape, dtype=np.int64))
+        arr = np.frombuffer(raw, dtype="<i4", count=size, offset=offset).reshape(shape)
+        offset += 4 * size
+        form, _, key = name.partition("/")
+        out.setdefault(int(form[1:]), {})[key] = arr
     return out
 
 
@@ -211,9 +231,16 @@ def read(
         stmt = stmt.where(RollupCell.desk_id == sel.desk.id)
     units = np.array(sorted(sel.unit_ids), dtype=np.int64)
     maps: dict[int, _FormMap] = {}
-    cells, mkeys, mn, aa, ya, yy = [], [], [], [], [], []
+    fine: list[tuple[np.ndarray, np.ndarray]] = []  # (id keys, totals) per blob and form
+    coarse: list[np.ndarray] = []
+    mn, aa, ya, yy = [], [], [], []
+    names = ("sa", "ss") if part == "share" else ("xa", "xx")
     for desk_id, month, data in session.execute(stmt):
-        for form, arr in decode(data).items():
+        try:
+            stored = decode(data)
+        except (ValueError, zlib.error):  # written by another version: read the responses
+            return None
+        for form, arr in stored.items():
             if sel.version is not None and form != sel.version.id:
                 continue
             if form not in maps:
@@ -223,42 +250,63 @@ def read(
                 return None
             keep = np.isin(arr["keys"][:, 0], units)
             if keep.any():
-                cells.append(_fine(arr, keep, fmap, desk_id, form, codes, q))
+                fine.append(_fine(arr, keep, fmap, desk_id, form, j, q))
             mkeep = np.isin(arr["mkeys"][:, 0], units)
             if not mkeep.any():
                 continue
-            mk = arr["mkeys"][mkeep]
-            mkeys.append(
-                pd.DataFrame(
-                    {
-                        "unit_id": mk[:, 0],
-                        "desk_id": desk_id,
-                        "sector_id": mk[:, 1],
-                        "excluded": mk[:, 2],
-                        "form_id": form,
-                        "channel": np.asarray(CHANNELS, dtype=object)[mk[:, 3]],
-                        "month": f"{month:%Y-%m}",
-                    }
-                )
-            )
-            mn.append(arr["mn"][mkeep])
-            names = ("sa", "ss") if part == "share" else ("xa", "xx")
+            mk = arr["mkeys"][mkeep].astype(np.int64)
+            m = len(mk)
+            ordinal = (np.datetime64(month, "M") - np.datetime64("1970-01", "M")).astype(np.int64)
+            ids = np.column_stack([mk[:, 0], np.full(m, desk_id), mk[:, 1], mk[:, 2]])
+            coarse.append(np.column_stack([ids, np.full(m, form), mk[:, 3], np.full(m, ordinal)]))
+            mn.append(arr["mn"][mkeep].astype(np.int64))
+            idx = np.ix_(np.arange(m), fmap.dst, fmap.dst)
             for out, name in ((aa, "aa"), (ya, names[0]), (yy, names[1])):
-                full = np.zeros((int(mkeep.sum()), j, j), dtype=np.int64)
-                block = arr[name][mkeep][:, fmap.src][:, :, fmap.src]
-                full[:, fmap.dst[:, None], fmap.dst[None, :]] = block
+                full = np.zeros((m, j, j), dtype=np.int64)
+                full[idx] = arr[name][mkeep][:, fmap.src][:, :, fmap.src]
                 out.append(full)
-    if not cells:
-        empty = np.zeros((0, j, j), dtype=np.int64)
+    empty = np.zeros((0, j, j), dtype=np.int64)
+    if not fine:
         return Stored(pd.DataFrame(), pd.DataFrame(), np.zeros(0, np.int64), empty, empty, empty)
-    return Stored(
-        cells=pd.concat(cells, ignore_index=True),
-        mkeys=pd.concat(mkeys, ignore_index=True),
-        n=np.concatenate(mn),
-        aa=np.concatenate(aa),
-        ya=np.concatenate(ya),
-        yy=np.concatenate(yy),
+    keys = np.concatenate([k for k, _t in fine])
+    totals = np.concatenate([t for _k, t in fine])
+    cells = pd.DataFrame(
+        {
+            "unit_id": keys[:, 0],
+            "desk_id": keys[:, 1],
+            "sector_id": keys[:, 2],
+            "day": (_EPOCH + keys[:, 3]).astype("datetime64[ns]"),
+            "excluded": keys[:, 4],
+            "form_id": keys[:, 5],
+            "channel": np.asarray(CHANNELS, dtype=object)[keys[:, 6]],
+        }
     )
+    cells = pd.concat([cells, pd.DataFrame(totals, columns=_stored_columns(codes, q))], axis=1)
+    if coarse:
+        ck = np.concatenate(coarse)
+        mkeys = pd.DataFrame(
+            {
+                "unit_id": ck[:, 0],
+                "desk_id": ck[:, 1],
+                "sector_id": ck[:, 2],
+                "excluded": ck[:, 3],
+                "form_id": ck[:, 4],
+                "channel": np.asarray(CHANNELS, dtype=object)[ck[:, 5]],
+                "month": np.datetime_as_string(
+                    np.datetime64("1970-01", "M") + ck[:, 6], unit="M"
+                ).astype(object),
+            }
+        )
+        return Stored(cells, mkeys, np.concatenate(mn), *map(np.concatenate, (aa, ya, yy)))
+    return Stored(cells, pd.DataFrame(), np.zeros(0, np.int64), empty, empty, empty)
+
+
+def _stored_columns(codes: list[str], q: Questionnaire) -> list[str]:
+    """The totals' column names, in ``_fine``'s order (``analysis.cell_table``)."""
+    names = [COUNT]
+    for name in ("answered", "satisfied", "sum", "sumsq", "na"):
+        names += [stat(code, name) for code in codes]
+    return names + [f"{ANY}{g}" for g in range(len(Structure.of(q).groups()))]
 
 
 def _definition(session: Session, lookup: Lookup, form: int) -> Questionnaire:
@@ -266,42 +314,38 @@ def _definition(session: Session, lookup: Lookup, form: int) -> Questionnaire:
     return qservice.definition(session.get(QuestionnaireVersion, form))
 
 
-def _fine(arr, keep, fmap: _FormMap, desk_id, form, codes, q: Questionnaire) -> pd.DataFrame:
-    """A stored form's fine cells as ``cells_sql`` rows: id keys and the totals."""
-    keys = arr["keys"][keep]
-    counts = arr["counts"][keep][:, fmap.src, :]  # (rows, J', values + NA)
-    any_ = arr["any"][keep]
+def _fine(arr, keep, fmap: _FormMap, desk_id: int, form: int, j: int, q: Questionnaire):
+    """A stored form's fine cells: (id keys (t, 7), totals (t, 1 + 5J + G)) as ``cells_sql``
+    rows, the report questionnaire's items in its order (zeros for items F lacks)."""
+    keys = arr["keys"][keep].astype(np.int64)
     t = len(keys)
-    values = np.asarray(q.scale.values, dtype=np.int64)  # the stored form's, too (_FormMap)
-    smin = q.scale.satisfied_min
-    answered = counts[:, :, :-1].sum(axis=2)
-    out: dict[str, np.ndarray] = {
-        "unit_id": keys[:, 0],
-        "desk_id": np.full(t, desk_id, dtype=np.int64),
-        "sector_id": keys[:, 1],
-        "day": (_EPOCH + keys[:, 2]).astype("datetime64[ns]"),
-        "excluded": keys[:, 3],
-        "form_id": np.full(t, form, dtype=np.int64),
-        "channel": np.asarray(CHANNELS, dtype=object)[keys[:, 4]],
-        COUNT: arr["n"][keep],
-    }
-    zeros = np.zeros(t, dtype=np.int64)
-    at = {int(d): i for i, d in enumerate(fmap.dst)}
-    for jj, code in enumerate(codes):
-        i = at.get(jj)
-        if i is None:
-            for name in ("answered", "satisfied", "sum", "sumsq", "na"):
-                out[stat(code, name)] = zeros
-            continue
-        c = counts[:, i, :]
-        out[stat(code, "answered")] = answered[:, i]
-        out[stat(code, "satisfied")] = c[:, :-1][:, values >= smin].sum(axis=1)
-        out[stat(code, "sum")] = c[:, :-1] @ values
-        out[stat(code, "sumsq")] = c[:, :-1] @ (values * values)
-        out[stat(code, "na")] = c[:, -1]
+    counts = arr["counts"][keep][:, fmap.src, :].astype(np.int64)  # (t, J', values + NA)
+    values = np.asarray(q.scale.values, dtype=np.int64)  # the stored form's too (_FormMap)
+    on_scale = counts[:, :, :-1]
+    per_item = np.zeros((5, t, j), dtype=np.int64)
+    per_item[0][:, fmap.dst] = on_scale.sum(axis=2)
+    per_item[1][:, fmap.dst] = on_scale[:, :, values >= q.scale.satisfied_min].sum(axis=2)
+    per_item[2][:, fmap.dst] = on_scale @ values
+    per_item[3][:, fmap.dst] = on_scale @ (values * values)
+    per_item[4][:, fmap.dst] = counts[:, :, -1]
+    any_ = arr["any"][keep].astype(np.int64)
+    groups = np.zeros((t, len(fmap.groups)), dtype=np.int64)
     for g, src in enumerate(fmap.groups):
-        out[f"{ANY}{g}"] = zeros if src is None else any_[:, src]
-    return pd.DataFrame(out)
+        if src is not None:
+            groups[:, g] = any_[:, src]
+    totals = np.hstack([arr["n"][keep].astype(np.int64)[:, None], *per_item, groups])
+    ids = np.column_stack(
+        [
+            keys[:, 0],
+            np.full(t, desk_id),
+            keys[:, 1],
+            keys[:, 2],
+            keys[:, 3],
+            np.full(t, form),
+            keys[:, 4],
+        ]
+    )
+    return ids, totals
 
 
 # --- building -------------------------------------------------------------------

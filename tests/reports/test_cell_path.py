@@ -45,6 +45,7 @@ def test_cell_report_equals_row_report(demo_db, values):
     assert rows.coverage == cells.coverage
     assert rows.labels == cells.labels
     assert rows.targets == cells.targets
+    assert rows.rate == cells.rate and rows.rates == cells.rates
     assert (rows.sector_margin is None) == (cells.sector_margin is None)
     if rows.sector_margin is not None:
         pd.testing.assert_frame_equal(
@@ -62,3 +63,31 @@ def test_flagged_responses_are_counted_out_on_both_paths(demo_db):
     assert rows.result["n_excluded"] > 0
     assert cells.result["n_excluded"] == rows.result["n_excluded"]
     assert cells.result["n_responses"] == rows.result["n_responses"]
+
+
+def test_the_response_rate_counts_the_stored_unflagged_responses(demo_db):
+    """The numerator the cells give equals a count of the rows, desk-month by desk-month."""
+    from sqlalchemy import func, select
+
+    from survey.models import Desk, Response, Volume
+
+    _rows, cells = _both(demo_db, unit="KH")
+    with demo_db.session() as s:
+        counted = 0
+        months = s.execute(
+            select(Volume.desk_id, Volume.month).where(
+                Volume.desk_id.is_not(None), Volume.month <= TODAY
+            )
+        ).all()
+        for desk_id, month in months:
+            end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
+            counted += s.scalar(
+                select(func.count()).where(
+                    Response.desk_id == desk_id,
+                    Response.day >= month,
+                    Response.day <= min(end, TODAY),
+                    Response.quality_flags == "",
+                )
+            )
+        assert s.scalar(select(func.count()).select_from(Desk)) > 5
+    assert cells.rate.responses == counted > 1000
