@@ -183,15 +183,22 @@ def cell_influence(
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(r.den > 0, 1.0 / np.where(r.den > 0, r.den, 1), 0.0)  # (K, 2J)
     rr = np.nan_to_num(r.ratio)
-    codes = dom.codes
-    e = (num - rr[codes] * den) * (scale[codes] * w[:, None])  # (T, 2J)
-    out = np.empty((len(codes), len(comps)))
-    if dom.size == 1:
-        coef = np.stack([c.coef[0] for c in comps], axis=1)  # (2J, C)
-        return e @ coef
-    for c, comp in enumerate(comps):
-        out[:, c] = np.einsum("tv,tv->t", e, comp.coef[codes])
+    out = np.empty((len(dom.codes), len(comps)))
+    single = np.stack([c.coef[0] for c in comps], axis=1) if dom.size == 1 else None  # (2J, C)
+    # In blocks of cells: the (cells, 2J) temporaries stay small at a province's size.
+    for start in range(0, len(dom.codes), _CELL_BLOCK):
+        rows = slice(start, start + _CELL_BLOCK)
+        codes = dom.codes[rows]
+        e = (num[rows] - rr[codes] * den[rows]) * (scale[codes] * w[rows, None])  # (t, 2J)
+        if single is not None:
+            out[rows] = e @ single
+            continue
+        for c, comp in enumerate(comps):
+            out[rows, c] = np.einsum("tv,tv->t", e, comp.coef[codes])
     return out
+
+
+_CELL_BLOCK = 8192
 
 
 # Rows per block in srs_variance: bounds the (rows, 2J) temporaries on large files.

@@ -160,6 +160,13 @@ class Residualiser:
         return pm @ self.ind
 
 
+# Per pass of ``linearized_variance``: at most this many (domain x composite)
+# columns and cell x composite entries, so the sparse (cells x columns) input and
+# the dense (PSUs x columns) totals stay a few MB each at a province's size.
+_BLOCK_COLUMNS = 256
+_BLOCK_CELLS = 400_000
+
+
 def linearized_variance(
     x: np.ndarray,
     dom: Domain,
@@ -182,6 +189,17 @@ def linearized_variance(
     if t == 0:
         v0 = np.zeros((k, c))
         return (v0, np.full((k, c), float(design.df))) if with_df else v0
+    step = max(1, min(_BLOCK_COLUMNS // max(k, 1), _BLOCK_CELLS // t))
+    if c > step:
+        # Each (domain, composite) column is computed on its own: blocks of
+        # composites bound the dense (PSUs x columns) totals, not the figures.
+        parts = [
+            linearized_variance(x[:, i : i + step], dom, design, resid, with_df=with_df)
+            for i in range(0, c, step)
+        ]
+        if not with_df:
+            return np.hstack(parts)
+        return np.hstack([v for v, _df in parts]), np.hstack([df for _v, df in parts])
     rows = np.repeat(np.arange(t), c)
     cols = (dom.codes[:, None] * c + np.arange(c)[None, :]).ravel()
     xd = sp.csr_matrix((x.ravel(), (rows, cols)), shape=(t, k * c))

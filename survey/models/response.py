@@ -117,10 +117,26 @@ class Response(Base):
         CheckConstraint(f"ltrim(answers, '{ANSWER_CHARS}') = ''", name="answers"),
         # The burst check of every submission: one network, one desk, last minutes.
         # With separate indexes SQLite picked desk_id and scanned the whole desk.
-        Index("ix_responses_client_desk_time", "client_hash", "desk_id", "submitted_at"),
+        # Partial: rows without the hash (imported, or purged after two days)
+        # are never searched by it, so only the last days' rows are indexed.
+        Index(
+            "ix_responses_client_desk_time",
+            "client_hash",
+            "desk_id",
+            "submitted_at",
+            postgresql_where=text("client_hash IS NOT NULL"),
+            sqlite_where=text("client_hash IS NOT NULL"),
+        ),
         # The same for one device (the burst is counted per device first); its
         # leading column also serves the device's count of the day.
-        Index("ix_responses_device_desk_time", "device_hash", "desk_id", "submitted_at"),
+        Index(
+            "ix_responses_device_desk_time",
+            "device_hash",
+            "desk_id",
+            "submitted_at",
+            postgresql_where=text("device_hash IS NOT NULL"),
+            sqlite_where=text("device_hash IS NOT NULL"),
+        ),
         # The daily purge of the abuse hashes (services.hash_keys) finds the few
         # days still hashed without reading every older response.
         Index(

@@ -114,17 +114,22 @@ def read_cells(
     parts = [c for c in (stored.cells if stored else None, live_cells) if c is not None and len(c)]
     if not parts:
         return _empty(sel, codes, moments)
-    raw = pd.concat(parts, ignore_index=True)
+    raw = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    del parts, live_cells
+    if stored is not None:
+        stored.cells = None  # its rows are in raw now
     # The order of an all-live read, whichever part a cell came from.
     raw["sector_id"] = raw["sector_id"].fillna(-1).astype(np.int64)
-    raw = raw.sort_values(list(ID_KEYS), kind="stable").reset_index(drop=True)
-    lookup.add_desks(session, raw["desk_id"].unique())
-    flat = raw[list(ID_KEYS)].copy()
+    flat = raw[list(ID_KEYS)]
+    order = np.lexsort([flat[k].to_numpy() for k in reversed(ID_KEYS)])
+    flat = flat.take(order).reset_index(drop=True)
+    lookup.add_desks(session, flat["desk_id"].unique())
     flat["sector_id"] = flat["sector_id"].where(flat["sector_id"] >= 0, np.nan)
     columns = _total_columns(q)
-    # One int64 block, whichever part each row came from.
-    totals = pd.DataFrame(raw[columns].to_numpy(dtype=np.int64), columns=columns)
-    table = pd.concat([_keys(flat, lookup), totals], axis=1)
+    # One int32 block (every total is a count), whichever part each row came from.
+    totals = raw[columns].to_numpy(dtype=np.int32)[order]
+    del raw
+    table = pd.concat([_keys(flat, lookup), pd.DataFrame(totals, columns=columns)], axis=1)
     labels = lookup.labels(table)
     if not moments:
         return table, None, labels
@@ -177,6 +182,7 @@ def _live(session: Session, pat: pd.DataFrame, sel: Selection, lookup: Lookup, m
         for j in members:
             any_ |= digits[codes[j]] > 0
         out[f"{ANY}{g}"] = per_cell(any_)
+    out = {k: v.astype(np.int32) for k, v in out.items()}
     first = np.unique(cid, return_index=True)[1]
     flat = pat.iloc[first][key_cols].reset_index(drop=True)
     cells = pd.concat([flat, pd.DataFrame(out)], axis=1)

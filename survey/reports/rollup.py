@@ -333,7 +333,8 @@ def _fine(arr, keep, fmap: _FormMap, desk_id: int, form: int, j: int, q: Questio
     for g, src in enumerate(fmap.groups):
         if src is not None:
             groups[:, g] = any_[:, src]
-    totals = np.hstack([arr["n"][keep].astype(np.int64)[:, None], *per_item, groups])
+    # int32: every total is a count of respondents, or of their values (at most 25 each).
+    totals = np.hstack([arr["n"][keep][:, None], *per_item, groups]).astype(np.int32)
     ids = np.column_stack(
         [
             keys[:, 0],
