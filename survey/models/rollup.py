@@ -38,4 +38,5 @@ class RollupCell(Base):
         ForeignKey("desks.id", ondelete="CASCADE"), primary_key=True
     )
     responses: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[int] = mapped_column(Integer)  # fine cells in the blob: what a report reads
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -39,7 +39,7 @@ from analysis.cell_table import ANY, COUNT, Moments, moments_from_patterns, stat
 from analysis.estimators import Structure
 from questionnaires.model import Questionnaire
 from survey import clock
-from survey.models import QuestionnaireVersion, Response, RollupCell, RollupMonth
+from survey.models import Desk, QuestionnaireVersion, Response, RollupCell, RollupMonth
 from survey.models._types import utcnow
 from survey.models.response import CHANNELS
 from survey.reports.frame import NA_VALUE, Lookup
@@ -164,6 +164,28 @@ def covered_months(session: Session, sel: Selection) -> list[date]:
         )
     ).all()
     return sorted(m for m in months if month_end(m) <= sel.end)
+
+
+def summarised(session: Session, sel: Selection, months: list[date]) -> tuple[int, int]:
+    """(responses, cells) the selection would read from the summaries of ``months``.
+
+    By the desks' units now (a summary's rows keep the unit they were answered
+    at): an estimate for the dashboard's budget, never a figure of the report.
+    """
+    if not months:
+        return 0, 0
+    stmt = (
+        select(
+            func.coalesce(func.sum(RollupCell.responses), 0),
+            func.coalesce(func.sum(RollupCell.cells), 0),
+        )
+        .join(Desk, RollupCell.desk_id == Desk.id)
+        .where(RollupCell.month.in_(months), Desk.unit_id.in_(sorted(sel.unit_ids)))
+    )
+    if sel.desk is not None:
+        stmt = stmt.where(RollupCell.desk_id == sel.desk.id)
+    responses, cells = session.execute(stmt).one()
+    return int(responses), int(cells)
 
 
 def ranges(months: Iterable[date]) -> list[tuple[date, date]]:
@@ -393,12 +415,15 @@ def build_month(session: Session, month: date) -> int:
         for f in pat["form_id"].unique()
     }
     for desk_id, rows in pat.groupby("desk_id", sort=True):
+        data = encode(rows.reset_index(drop=True), forms)
+        cells = sum(len(arr["keys"]) for arr in decode(data).values())
         session.add(
             RollupCell(
                 month=month,
                 desk_id=int(desk_id),
                 responses=int(rows[cells_sql.COUNT].sum()),
-                data=encode(rows.reset_index(drop=True), forms),
+                cells=cells,
+                data=data,
             )
         )
     session.flush()

@@ -8,7 +8,9 @@ subtree is a 403 (or 404) however the URL is written.
 Large exports never hold a request open: the response file (CSV) streams
 chunk by chunk, and a JSON, Excel or PDF report of more than
 ``REPORTS_INLINE_MAX_RESPONSES`` responses is built by a background job with
-a status page; so is a dashboard of more than ``REPORTS_DASHBOARD_MAX_RESPONSES``
+a status page; so is a dashboard that reads more than
+``REPORTS_DASHBOARD_MAX_RESPONSES`` responses from the live tables or more than
+``REPORTS_DASHBOARD_MAX_CELLS`` cells from the closed months' summaries
 (``survey worker`` runs them, docs/jobs.md).
 """
 
@@ -34,7 +36,7 @@ from sqlalchemy import select
 from survey import clock, config
 from survey.messages import selection as selection_words
 from survey.models import Desk, Unit
-from survey.reports import csv_export, dashboard, export, jobs, selection
+from survey.reports import csv_export, dashboard, export, jobs, rollup, selection
 from survey.reports.build import build_for, whole_design
 from survey.reports.selection import SelectionError
 from survey.services import access, units
@@ -122,7 +124,13 @@ def reports():
     # sector or group is estimated as a domain of its whole unit's design.
     whole = sel.sector is None and sel.group is None
     total = sel.n_received if whole else selection.count_responses(db, whole_design(sel))
-    if total > config.settings().REPORTS_DASHBOARD_MAX_RESPONSES:
+    # Closed months come from their summaries: their cells count, not their responses.
+    stored, cells = rollup.summarised(db, sel, rollup.covered_months(db, sel))
+    settings = config.settings()
+    if (
+        max(total - stored, 0) > settings.REPORTS_DASHBOARD_MAX_RESPONSES
+        or cells > settings.REPORTS_DASHBOARD_MAX_CELLS
+    ):
         # Too large to build within the web server's timeout: the worker builds
         # it behind a progress page (the same job again if just asked for).
         app = current_app._get_current_object()

@@ -70,6 +70,33 @@ def test_a_small_selection_is_still_built_inline(analyst, demo_db):
         assert s.scalar(select(ReportJob.id)) is None
 
 
+def _summarise(db) -> None:
+    from survey.reports import rollup
+
+    with db.session() as s:
+        assert rollup.refresh(s, "Asia/Ho_Chi_Minh")
+
+
+@pytest.mark.parametrize("settings_overrides", [SMALL_BUDGET])
+def test_summarised_months_count_by_their_cells_not_their_responses(analyst, demo_db):
+    """Once January to October are summarised the same dashboard reads no live
+    responses: under a 100-response budget it is built inline."""
+    assert analyst.get(f"/staff/reports?{PERIOD}").status_code == 303  # a job, before
+    _summarise(demo_db)
+    resp = analyst.get(f"/staff/reports?{PERIOD}")
+    assert resp.status_code == 200 and "01/01/2026 – 31/10/2026" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"REPORTS_DASHBOARD_MAX_RESPONSES": 100, "REPORTS_DASHBOARD_MAX_CELLS": 10}],
+)
+def test_a_dashboard_of_many_summarised_cells_is_still_a_job(analyst, demo_db):
+    _summarise(demo_db)
+    resp = analyst.get(f"/staff/reports?{PERIOD}", follow_redirects=False)
+    assert resp.status_code == 303 and "/staff/reports/jobs/" in resp.headers["Location"]
+
+
 @pytest.mark.parametrize("settings_overrides", [{"REPORTS_INLINE_MAX_RESPONSES": 100}])
 def test_a_killed_worker_leaves_no_job_running(
     demo_app, demo_client, demo_db, world, nocsrf, sign_in_as, worker_factory, monkeypatch

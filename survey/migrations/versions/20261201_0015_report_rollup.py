@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("desk_id", sa.Integer(), nullable=False),
         sa.Column("responses", sa.Integer(), nullable=False),
+        sa.Column("cells", sa.Integer(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["desk_id"],
