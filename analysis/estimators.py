@@ -205,6 +205,14 @@ _CELL_BLOCK = 8192
 _ROW_BLOCK = 50_000
 
 
+def _variance_setup(comps, which, scale, dom: Domain, r: Ratios):
+    """(lowest, highest, J, K, coefficients (K, 2J, C'), the ratio variables used)."""
+    values = np.array(scale.values, dtype=np.int64)
+    coefs = np.stack([comps[c].coef for c in which], axis=2)  # (K, 2J, C')
+    used = np.flatnonzero(np.abs(coefs).sum(axis=(0, 2)) > 0)  # ratio variables needed
+    return int(values.min()), int(values.max()), r.ratio.shape[1] // 2, dom.size, coefs, used
+
+
 def srs_variance(
     comps: list[Composite],
     which: list[int],
@@ -232,12 +240,7 @@ def srs_variance(
     rows are answer patterns (``cell_table``), 1 otherwise.  ``srs_variance_moments``
     gives the same from per-cell moment sums, at a cost bounded by the cells.
     """
-    values = np.array(scale.values, dtype=np.int64)
-    lo, hi = int(values.min()), int(values.max())
-    j = r.ratio.shape[1] // 2
-    k = dom.size
-    coefs = np.stack([comps[c].coef for c in which], axis=2)  # (K, 2J, C')
-    used = np.flatnonzero(np.abs(coefs).sum(axis=(0, 2)) > 0)  # ratio variables needed
+    lo, hi, j, k, coefs, used = _variance_setup(comps, which, scale, dom, r)
     if not len(used):  # no answers anywhere: no estimate, no variance
         return np.full((k, len(which)), np.nan)
     coefs = coefs[:, used, :]
@@ -311,12 +314,7 @@ def srs_variance_moments(
     the integer x - lowest, rescaled here).  Moments hold one part only, so every
     composite in ``which`` must be of that part.
     """
-    values = np.array(scale.values, dtype=np.int64)
-    lo, hi = int(values.min()), int(values.max())
-    j = r.ratio.shape[1] // 2
-    k = dom.size
-    coefs = np.stack([comps[c].coef for c in which], axis=2)  # (K, 2J, C')
-    used = np.flatnonzero(np.abs(coefs).sum(axis=(0, 2)) > 0)  # ratio variables needed
+    lo, hi, j, k, coefs, used = _variance_setup(comps, which, scale, dom, r)
     if not len(used):  # no answers anywhere: no estimate, no variance
         return np.full((k, len(which)), np.nan)
     off = {"share": 0, "score": j}[part]

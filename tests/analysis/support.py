@@ -45,6 +45,18 @@ def make_questionnaire(
     )
 
 
+def reference_weighting(case: str) -> dict:
+    """``analyze`` keywords of the R fixtures' three designs (make_reference.R)."""
+    from analysis import read_volumes
+
+    if case == "unweighted":
+        return {}
+    desk = read_volumes(REFERENCE / "volumes.csv")
+    if case == "poststratified":
+        return {"volumes": desk}
+    return {"volumes": desk, "margins": [read_volumes(REFERENCE / "volumes_sector.csv")]}
+
+
 def ref_questionnaire() -> Questionnaire:
     """The questionnaire of reference/make_reference.R."""
     return make_questionnaire(

@@ -21,6 +21,7 @@ from tests.analysis.support import (
     REFERENCE,
     random_frame,
     ref_questionnaire,
+    reference_weighting,
     standard_questionnaire,
 )
 
@@ -61,13 +62,7 @@ def ref_rows() -> pd.DataFrame:
 @pytest.mark.parametrize("case", ["unweighted", "poststratified", "raked"])
 @pytest.mark.parametrize("interval", ["logit", "korn-graubard"])
 def test_r_fixture_cells_match_rows(case, interval, ref_rows):
-    desk = read_volumes(REFERENCE / "volumes.csv")
-    sector = read_volumes(REFERENCE / "volumes_sector.csv")
-    kw = {
-        "unweighted": {},
-        "poststratified": {"volumes": desk},
-        "raked": {"volumes": desk, "margins": [sector]},
-    }[case]
+    kw = reference_weighting(case)
     rows, cells = both(
         ref_rows,
         ref_questionnaire(),

@@ -20,6 +20,7 @@ from tests.analysis.support import (
     make_questionnaire,
     random_frame,
     ref_questionnaire,
+    reference_weighting,
     standard_questionnaire,
 )
 from tests.analysis.test_cells_input import assert_same
@@ -64,13 +65,7 @@ def ref_rows() -> pd.DataFrame:
 @pytest.mark.parametrize("case", ["unweighted", "poststratified", "raked"])
 @pytest.mark.parametrize("pattern_keys", [None, MONTH_KEYS])
 def test_r_fixture_moments_match_rows(case, pattern_keys, ref_rows):
-    desk = read_volumes(REFERENCE / "volumes.csv")
-    sector = read_volumes(REFERENCE / "volumes_sector.csv")
-    kw = {
-        "unweighted": {},
-        "poststratified": {"volumes": desk},
-        "raked": {"volumes": desk, "margins": [sector]},
-    }[case]
+    kw = reference_weighting(case)
     rows, cells = both(
         ref_rows,
         ref_questionnaire(),

@@ -8,7 +8,7 @@ import pytest
 
 from analysis import analyze, read_responses, read_volumes
 from analysis.notes import english
-from tests.analysis.support import REFERENCE, r_entry
+from tests.analysis.support import REFERENCE, r_entry, reference_weighting
 
 RTOL = 1e-6
 
@@ -25,13 +25,7 @@ def _results(case: str, interval: str) -> dict:
     from tests.analysis.support import ref_questionnaire
 
     responses = read_responses(REFERENCE / "responses.csv")
-    desk = read_volumes(REFERENCE / "volumes.csv")
-    sector = read_volumes(REFERENCE / "volumes_sector.csv")
-    kw = {
-        "unweighted": {},
-        "poststratified": {"volumes": desk},
-        "raked": {"volumes": desk, "margins": [sector]},
-    }[case]
+    kw = reference_weighting(case)
     return analyze(
         responses,
         ref_questionnaire(),

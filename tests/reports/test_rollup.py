@@ -123,31 +123,42 @@ def test_an_import_into_a_closed_month_drops_its_summary(demo_db, demo_db_url, t
     assert_same(live.result, stored.result)
 
 
+def _report_as(db, change):
+    """The KH report of January to October with its questionnaire changed by ``change``;
+    (report, the months read from summaries, whether ``rollup.read`` could serve it)."""
+    from survey.reports.frame import Lookup
+
+    with db.session() as s:
+        sel = resolve(
+            s,
+            SystemActor(),
+            today=TODAY,
+            action="results.export",
+            unit="KH",
+            start=date(2026, 1, 1),
+            end=date(2026, 10, 31),
+        )
+        sel.__dict__["questionnaire"] = change(sel.questionnaire)
+        months = rollup.covered_months(s, sel)
+        usable = bool(months) and (
+            rollup.read(s, sel, sel.questionnaire, Lookup.load(s, sel), months) is not None
+        )
+        return build_for(s, sel), months, usable
+
+
 def test_a_mean_score_report_reads_the_score_moments(demo_db):
     """A questionnaire scored by its mean reads the stored x moments, not the shares'."""
     import dataclasses
 
-    def report():
-        with demo_db.session() as s:
-            sel = resolve(
-                s,
-                SystemActor(),
-                today=TODAY,
-                action="results.export",
-                unit="KH",
-                start=date(2026, 1, 1),
-                end=date(2026, 10, 31),
-            )
-            # The demo's forms are top-two-box; the same answers scored by their mean.
-            sel.__dict__["questionnaire"] = dataclasses.replace(
-                sel.questionnaire, aggregation="mean"
-            )
-            return build_for(s, sel), rollup.covered_months(s, sel)
+    # The demo's forms are top-two-box; the same answers scored by their mean.
+    def mean(q):
+        return dataclasses.replace(q, aggregation="mean")
 
-    live, covered = report()
+    live, covered, _ = _report_as(demo_db, mean)
     assert covered == []
     _refresh(demo_db)
-    stored, covered = report()
+    stored, covered, usable = _report_as(demo_db, mean)
+    assert usable
     assert len(covered) == 10
     assert live.result["overall"]["deff_composite"] is not None
     assert_same(live.result, stored.result)
@@ -158,32 +169,13 @@ def test_a_report_the_summaries_cannot_serve_reads_the_responses(demo_db):
     do not apply, so the months are read from the responses, and the numbers hold."""
     import dataclasses
 
-    from survey.reports.frame import Lookup
+    def top_box(q):
+        return dataclasses.replace(q, scale=dataclasses.replace(q.scale, satisfied_min=5))
 
-    def report():
-        with demo_db.session() as s:
-            sel = resolve(
-                s,
-                SystemActor(),
-                today=TODAY,
-                action="results.export",
-                unit="KH",
-                start=date(2026, 1, 1),
-                end=date(2026, 10, 31),
-            )
-            q = sel.questionnaire
-            sel.__dict__["questionnaire"] = dataclasses.replace(
-                q, scale=dataclasses.replace(q.scale, satisfied_min=5)
-            )
-            months = rollup.covered_months(s, sel)
-            usable = bool(months) and (
-                rollup.read(s, sel, sel.questionnaire, Lookup.load(s, sel), months) is not None
-            )
-            return build_for(s, sel), usable
-
-    live, usable = report()
+    live, _, usable = _report_as(demo_db, top_box)
     assert not usable
     _refresh(demo_db)
-    again, usable = report()
+    again, covered, usable = _report_as(demo_db, top_box)
+    assert covered
     assert not usable
     assert_same(live.result, again.result)
