@@ -32,7 +32,7 @@ from survey.models import (
     Volume,
 )
 from survey.models.response import DEMOGRAPHIC_COLUMNS, encode_answers
-from survey.services import feedback
+from survey.services import feedback, rollup
 from survey.services import questionnaires as qsvc
 from survey.services.codes import ALPHABET, LENGTH
 
@@ -384,6 +384,8 @@ def _load_responses(session, desks, sectors, questionnaires) -> int:
 
     session.add_all(new_responses)
     session.flush()
+    # Past days written into: a closed month's summary would miss them.
+    rollup.invalidate(session, {r.day for r in new_responses})
     commented = []
     for r, comment in zip(new_responses, comments, strict=True):
         if comment:

@@ -179,3 +179,23 @@ def test_a_report_the_summaries_cannot_serve_reads_the_responses(demo_db):
     assert covered
     assert not usable
     assert_same(live.result, again.result)
+
+
+def test_demo_data_added_to_a_summarised_month_drops_its_summary(demo_db):
+    from sqlalchemy import delete
+
+    from survey.models import Comment, Response
+    from survey.services.demo import load_demo
+
+    _refresh(demo_db)
+    with demo_db.session() as s:
+        rid, day = s.execute(
+            select(Response.id, Response.day).where(Response.day < date(2026, 4, 1)).limit(1)
+        ).one()
+        s.execute(delete(Comment).where(Comment.response_id == rid))
+        s.execute(delete(Response).where(Response.id == rid))
+        s.commit()
+        load_demo(s)  # puts the missing demo response back
+        s.commit()
+        months = set(s.scalars(select(RollupMonth.month)))
+    assert day.replace(day=1) not in months and len(months) == 9
