@@ -5,8 +5,8 @@
 A scratch PostgreSQL database ``bench_cli`` (created and dropped) gets the
 demo organisation, then synthetic paper forms of the standard questionnaire
 (``bench.import.write_csv``: four demo desks, January to October) loaded
-with ``survey responses import`` up to each size (which also summarises the
-closed months it wrote into), and at each size ``survey report --unit KH
+with ``survey responses import`` up to each size, then ``survey responses
+rollup`` (what the worker does within 5 minutes), and at each size ``survey report --unit KH
 --from 2026-01-01 --to 2026-10-31 --format json -o FILE`` is timed as a whole
 process, ``--runs`` times.  The overall estimate is compared with the
 per-response path (``build_for(cells=False)``, in this process) to 1e-9.
@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> None:
                     "--channel",
                     "paper",
                 )
+                # The closed months' summaries, as the worker builds them.
+                summarise, _ = _survey("responses", "rollup")
+                imp += summarise
                 loaded = size
                 walls, estimate = [], None
                 out = Path(tmp) / "report.json"

@@ -135,13 +135,13 @@ def responses_import(
         f"{result.comments} comments) at {len(result.desks)} desks, channel {channel}"
         + (f"; {result.skipped} already stored, skipped" if result.skipped else "")
     )
-    if not dry_run and result.imported and not no_rollup:
-        # The closed months the file wrote into were dropped with the import;
-        # summarise them again now rather than at the worker's next round.
-        _refresh(quiet=not tty)
+    if not dry_run and result.dropped and not no_rollup:
+        # The summaries the file made stale were dropped with the import; build
+        # them again now rather than at the worker's next round.
+        _refresh(quiet=not tty, only=result.dropped)
 
 
-def _refresh(quiet: bool = False) -> list:
+def _refresh(quiet: bool = False, only=None) -> list:
     from survey.config import settings
     from survey.reports import rollup
 
@@ -150,7 +150,7 @@ def _refresh(quiet: bool = False) -> list:
             click.echo(f"summarised {month:%m/%Y}: {n} responses", err=True)
 
     with transaction() as session:
-        built = rollup.refresh(session, settings().TIMEZONE, progress=said)
+        built = rollup.refresh(session, settings().TIMEZONE, only=only, progress=said)
     return built
 
 

@@ -384,16 +384,19 @@ def closed_before(now: datetime, tz: str) -> date:
     return month_start(clock.local_day(now - SETTLE, tz))
 
 
-def pending(session: Session, tz: str, now: datetime | None = None) -> list[date]:
-    """Closed months with responses and no summary, oldest first."""
+def pending(
+    session: Session, tz: str, now: datetime | None = None, only: Iterable[date] | None = None
+) -> list[date]:
+    """Closed months with responses and no summary, oldest first (of ``only``, if given)."""
     first, last = session.execute(select(func.min(Response.day), func.max(Response.day))).one()
     if first is None:
         return []
     limit = closed_before(now or utcnow(), tz)
     built = set(session.scalars(select(RollupMonth.month)))
+    wanted = None if only is None else set(only)
     out, m = [], month_start(first)
     while m < limit and m <= last:
-        if m not in built:
+        if m not in built and (wanted is None or m in wanted):
             out.append(m)
         m = next_month(m)
     return out
@@ -435,11 +438,13 @@ def refresh(
     tz: str,
     *,
     now: datetime | None = None,
+    only: Iterable[date] | None = None,
     progress: Callable[[date, int], None] | None = None,
 ) -> list[date]:
-    """Build every pending month, each in its own transaction; the months built."""
+    """Build every pending month (of ``only``, if given), each in its own transaction;
+    the months built."""
     done = []
-    for month in pending(session, tz, now):
+    for month in pending(session, tz, now, only):
         try:
             n = build_month(session, month)
             session.commit()

@@ -86,6 +86,7 @@ class ImportResult:
     answers: int = 0
     comments: int = 0
     desks: set[str] = field(default_factory=set)
+    dropped: list[date] = field(default_factory=list)  # months whose summary went stale
 
 
 @dataclass
@@ -185,7 +186,7 @@ def import_responses(
     else:
         _write_sqlite(session, fresh, version.id, channel, timezone, progress)
     # A closed month written into has a stale summary: drop it in this transaction.
-    rollup.invalidate(session, {r.day for r in fresh})
+    result.dropped = rollup.invalidate(session, {r.day for r in fresh})
     return result
 
 

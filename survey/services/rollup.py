@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from survey.models import RollupCell, RollupMonth
 
 
-def invalidate(session: Session, days: Iterable[date]) -> int:
-    """Drop the summaries of the months holding ``days``; how many months were dropped."""
+def invalidate(session: Session, days: Iterable[date]) -> list[date]:
+    """Drop the summaries of the months holding ``days``; the months that had one."""
     months = sorted({d.replace(day=1) for d in days})
     if not months:
-        return 0
+        return []
+    had = sorted(session.scalars(select(RollupMonth.month).where(RollupMonth.month.in_(months))))
     session.execute(delete(RollupCell).where(RollupCell.month.in_(months)))
-    result = session.execute(delete(RollupMonth).where(RollupMonth.month.in_(months)))
-    return int(result.rowcount or 0)
+    session.execute(delete(RollupMonth).where(RollupMonth.month.in_(months)))
+    return had
