@@ -54,8 +54,8 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 # --- writing ----------------------------------------------------------------------
-def encode(pat: pd.DataFrame, forms: dict[int, Questionnaire]) -> bytes:
-    """The blob of one desk-month's answer patterns.
+def encode(pat: pd.DataFrame, forms: dict[int, Questionnaire]) -> tuple[bytes, int]:
+    """The blob of one desk-month's answer patterns, and how many fine cells it holds.
 
     ``pat``: the rows of ``cells_sql.statement`` for the desk-month (``ID_KEYS``,
     ``answers``, ``_n``); ``forms``: form id -> its ``Questionnaire``.
@@ -121,7 +121,8 @@ def encode(pat: pd.DataFrame, forms: dict[int, Questionnaire]) -> bytes:
             prefix + "xa": np.asarray(score.ya, dtype=np.int64),
             prefix + "xx": np.asarray(score.yy, dtype=np.int64),
         }
-    return _pack(arrays)
+    cells = sum(len(a) for name, a in arrays.items() if name.endswith("/keys"))
+    return _pack(arrays), cells
 
 
 # The blob: a JSON header line naming each array's shape, then the arrays'
@@ -418,8 +419,7 @@ def build_month(session: Session, month: date) -> int:
         for f in pat["form_id"].unique()
     }
     for desk_id, rows in pat.groupby("desk_id", sort=True):
-        data = encode(rows.reset_index(drop=True), forms)
-        cells = sum(len(arr["keys"]) for arr in decode(data).values())
+        data, cells = encode(rows.reset_index(drop=True), forms)
         session.add(
             RollupCell(
                 month=month,

@@ -155,3 +155,33 @@ def test_dry_run_checks_and_counts_but_writes_nothing(demo_db_url, demo_db, csv_
 def test_an_unpublished_questionnaire_is_refused(demo_db_url, csv_file):
     result = run(demo_db_url, csv_file(GOOD), "--questionnaire", "short@9")
     assert result.exit_code == 2 and "--questionnaire: 'short@9'" in result.output
+
+
+def test_the_column_check_and_the_row_check_read_a_clean_file_alike(demo_db, tmp_path, monkeypatch):
+    """A clean file takes the column-by-column path; the row-by-row one (which names
+    issues) must read it into the very same rows, or the two paths have drifted."""
+    from survey.services import questionnaires as qservice
+    from survey.services import response_import as ri
+    from survey.services.access import SystemActor
+
+    path = tmp_path / "paper.csv"
+    # Sectors given, left blank at a one-sector desk and at a two-sector desk; N/A; blanks.
+    path.write_text(
+        GOOD + f"P4,{CR1},2026-03-04,,5,5,5,5,5,5,5,\nP5,{YTE},2026-03-05,Y_TE,,,,,,,4,\n",
+        encoding="utf-8",
+    )
+    header, rows = ri.read_csv(path)
+    with demo_db.session() as s:
+        version = ri.resolve_questionnaire(s, "short@1")
+        q = qservice.definition(version)
+        columns = ri._columns(header, q)
+        args = (s, rows, columns, q, SystemActor(), "Asia/Ho_Chi_Minh")
+        taken = []
+        original = ri._clean_file
+        monkeypatch.setattr(ri, "_clean_file", lambda *a: taken.append(original(*a)) or taken[-1])
+        by_columns = ri._check_rows(*args)
+        monkeypatch.setattr(ri, "_clean_file", lambda *_a: None)
+        by_rows = ri._check_rows(*args)
+    assert taken and taken[0] is not None  # the first read took the column path
+    assert len(by_columns) == 5
+    assert by_columns == by_rows
